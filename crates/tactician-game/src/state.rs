@@ -1,0 +1,450 @@
+//! Battle state: units, board, weather, items, turn order, and its serializable snapshot.
+
+use crate::rng::SplitMix64;
+use crate::rules::{
+    Class, GameConfig, HEIGHT, MAX_ENERGY, TEAM_SIZE, TILES, Terrain, UNITS, WIDTH, Weather,
+};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A unit: `side * 3 + slot`. Serialized as `[side, slot]`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UnitId(pub u8);
+
+impl UnitId {
+    /// The unit in `slot` of `side`.
+    pub const fn new(side: u8, slot: u8) -> Self {
+        Self(side * TEAM_SIZE as u8 + slot)
+    }
+    /// Its side (0 or 1).
+    pub const fn side(self) -> u8 {
+        self.0 / TEAM_SIZE as u8
+    }
+    /// Its team slot (0..3).
+    pub const fn slot(self) -> u8 {
+        self.0 % TEAM_SIZE as u8
+    }
+    /// Index into [`Battle::units`].
+    pub const fn index(self) -> usize {
+        self.0 as usize
+    }
+    /// All six units.
+    pub fn all() -> impl Iterator<Item = UnitId> {
+        (0..UNITS as u8).map(UnitId)
+    }
+    /// The three units of `side`.
+    pub fn of_side(side: u8) -> impl Iterator<Item = UnitId> {
+        (0..TEAM_SIZE as u8).map(move |s| UnitId::new(side, s))
+    }
+}
+
+impl fmt::Debug for UnitId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "U{}.{}", self.side(), self.slot())
+    }
+}
+
+impl Serialize for UnitId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        [self.side(), self.slot()].serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for UnitId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let [side, slot] = <[u8; 2]>::deserialize(d)?;
+        if side > 1 || slot as usize >= TEAM_SIZE {
+            return Err(serde::de::Error::custom(format!(
+                "unit [{side}, {slot}] does not exist"
+            )));
+        }
+        Ok(UnitId::new(side, slot))
+    }
+}
+
+/// One unit's state. A unit with `hp == 0` is knocked out and off the board.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Unit {
+    /// Its class.
+    pub class: Class,
+    /// Column (0 = west edge).
+    pub x: u8,
+    /// Row (0 = north edge).
+    pub y: u8,
+    /// Health, 0 when knocked out.
+    pub hp: i16,
+    /// Energy, 0..=100.
+    pub energy: u8,
+    /// Poison turns left.
+    pub poison: u8,
+    /// Burn turns left.
+    pub burn: u8,
+    /// Stunned own turns left.
+    pub stun: u8,
+    /// Shield amount left.
+    pub shield: u8,
+    /// Own turn starts before the shield expires.
+    pub shield_turns: u8,
+    /// Own turns before the offensive skill is ready.
+    pub cd_offense: u8,
+    /// Own turns before the support skill is ready.
+    pub cd_support: u8,
+    /// Tie-breaker among units of equal speed (higher acts first), distinct per unit.
+    pub initiative: u8,
+}
+
+impl Unit {
+    /// Whether the unit is still in the battle.
+    pub const fn alive(&self) -> bool {
+        self.hp > 0
+    }
+    /// Its maximum health.
+    pub const fn max_hp(&self) -> i16 {
+        self.class.stats().max_hp
+    }
+    /// Manhattan distance to another unit.
+    pub const fn dist(&self, other: &Unit) -> u8 {
+        self.x.abs_diff(other.x) + self.y.abs_diff(other.y)
+    }
+}
+
+/// How a battle ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Victory {
+    /// Every unit of the loser was knocked out.
+    Elimination,
+    /// At the round limit, the winner kept a larger share of its health.
+    Points,
+    /// At the round limit, neither side led by enough: a draw.
+    Timeout,
+}
+
+impl Victory {
+    /// Lower-case name, as in battle logs.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Victory::Elimination => "elimination",
+            Victory::Points => "points",
+            Victory::Timeout => "timeout",
+        }
+    }
+}
+
+/// The result of a finished battle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Outcome {
+    /// The winning side, `None` for a draw.
+    pub winner: Option<u8>,
+    /// How it was decided.
+    pub victory: Victory,
+}
+
+impl Outcome {
+    /// +1 if `side` won, -1 if it lost, 0 for a draw.
+    pub fn value_for(&self, side: u8) -> f32 {
+        match self.winner {
+            None => 0.0,
+            Some(w) if w == side => 1.0,
+            Some(_) => -1.0,
+        }
+    }
+}
+
+/// The complete state of a battle. Small and `Copy`: search clones it freely.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Battle {
+    pub(crate) config: GameConfig,
+    pub(crate) terrain: [Terrain; TILES],
+    pub(crate) units: [Unit; UNITS],
+    pub(crate) weather: Weather,
+    pub(crate) potions: [u8; 2],
+    pub(crate) bombs: [u8; 2],
+    pub(crate) round: u16,
+    pub(crate) turn: u32,
+    pub(crate) order: [u8; UNITS],
+    pub(crate) order_len: u8,
+    pub(crate) order_pos: u8,
+    pub(crate) actor: u8,
+    pub(crate) rng: SplitMix64,
+    pub(crate) outcome: Option<Outcome>,
+}
+
+impl Battle {
+    /// The rules this battle is played with.
+    pub fn config(&self) -> &GameConfig {
+        &self.config
+    }
+    /// All six units, side 0 first.
+    pub fn units(&self) -> &[Unit; UNITS] {
+        &self.units
+    }
+    /// One unit.
+    pub fn unit(&self, id: UnitId) -> &Unit {
+        &self.units[id.index()]
+    }
+    /// The terrain at `(x, y)`.
+    pub fn terrain(&self, x: u8, y: u8) -> Terrain {
+        self.terrain[y as usize * WIDTH + x as usize]
+    }
+    /// The current weather.
+    pub fn weather(&self) -> Weather {
+        self.weather
+    }
+    /// Potions left to `side`.
+    pub fn potions(&self, side: u8) -> u8 {
+        self.potions[side as usize]
+    }
+    /// Bombs left to `side`.
+    pub fn bombs(&self, side: u8) -> u8 {
+        self.bombs[side as usize]
+    }
+    /// The current round, from 0.
+    pub fn round(&self) -> u16 {
+        self.round
+    }
+    /// Decisions taken so far.
+    pub fn turn(&self) -> u32 {
+        self.turn
+    }
+    /// The unit to act, or `None` once the battle is over.
+    pub fn actor(&self) -> Option<UnitId> {
+        self.outcome.is_none().then_some(UnitId(self.actor))
+    }
+    /// The result, once the battle is over.
+    pub fn outcome(&self) -> Option<Outcome> {
+        self.outcome
+    }
+    /// Whether the battle is over.
+    pub fn is_over(&self) -> bool {
+        self.outcome.is_some()
+    }
+    /// Units still to act this round after the current actor, in order.
+    pub fn queue(&self) -> impl Iterator<Item = UnitId> + '_ {
+        self.order[self.order_pos as usize..self.order_len as usize]
+            .iter()
+            .map(|&i| UnitId(i))
+            .filter(|&u| self.units[u.index()].alive())
+    }
+    /// The unit on `(x, y)`, if any.
+    pub fn unit_at(&self, x: u8, y: u8) -> Option<UnitId> {
+        UnitId::all().find(|&u| {
+            let unit = &self.units[u.index()];
+            unit.alive() && unit.x == x && unit.y == y
+        })
+    }
+    /// Living units of `side`.
+    pub fn alive_count(&self, side: u8) -> usize {
+        UnitId::of_side(side)
+            .filter(|&u| self.units[u.index()].alive())
+            .count()
+    }
+    /// Remaining health of `side` as a fraction of its total maximum health.
+    pub fn health_fraction(&self, side: u8) -> f32 {
+        let (hp, max) = UnitId::of_side(side).fold((0i32, 0i32), |(h, m), u| {
+            let unit = &self.units[u.index()];
+            (h + i32::from(unit.hp), m + i32::from(unit.max_hp()))
+        });
+        hp as f32 / max as f32
+    }
+    /// The map as one string per row, north first (see [`Terrain::symbol`]).
+    pub fn map_rows(&self) -> Vec<String> {
+        (0..HEIGHT)
+            .map(|y| {
+                (0..WIDTH)
+                    .map(|x| self.terrain[y * WIDTH + x].symbol())
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+/// The fixed part of a battle: rules and map. Written once per battle record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Setup {
+    /// Rules.
+    pub config: GameConfig,
+    /// Map rows, north first.
+    pub map: Vec<String>,
+    /// Classes of each side's slots.
+    pub teams: [[Class; TEAM_SIZE]; 2],
+}
+
+/// The changing part of a battle, as recorded before every decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Round, from 0.
+    pub round: u16,
+    /// Decisions taken so far.
+    pub turn: u32,
+    /// The unit to act (`null` once over).
+    pub actor: Option<UnitId>,
+    /// Units still to act this round, in order, after the actor.
+    pub queue: Vec<UnitId>,
+    /// The weather.
+    pub weather: Weather,
+    /// Potions left per side.
+    pub potions: [u8; 2],
+    /// Bombs left per side.
+    pub bombs: [u8; 2],
+    /// The six units, side 0 slot 0 first.
+    pub units: Vec<Unit>,
+    /// The result, once over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+    /// The random generator's state, so a battle can continue from a snapshot.
+    pub rng: u64,
+}
+
+/// Why a setup and snapshot do not describe a valid battle.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StateError {
+    /// The map has the wrong size.
+    #[error("map must have {HEIGHT} rows of {WIDTH} tiles")]
+    MapSize,
+    /// The map holds an unknown tile character.
+    #[error("map holds unknown tile {0:?}")]
+    MapTile(char),
+    /// The snapshot lists a number of units other than six.
+    #[error("snapshot lists {0} units, expected {UNITS}")]
+    UnitCount(usize),
+    /// A unit's class differs from the setup's team.
+    #[error("unit {0:?} has class {1:?} but the setup says {2:?}")]
+    ClassMismatch(UnitId, Class, Class),
+    /// A unit's numbers are out of their range.
+    #[error("unit {0:?}: {1}")]
+    BadUnit(UnitId, &'static str),
+    /// Two living units share a tile.
+    #[error("units {0:?} and {1:?} share a tile")]
+    Overlap(UnitId, UnitId),
+    /// The actor is knocked out, or missing while the battle goes on.
+    #[error("the actor is missing or knocked out")]
+    BadActor,
+    /// The turn queue is too long.
+    #[error("the turn queue is invalid")]
+    BadQueue,
+    /// A side has no living units but the battle is not over.
+    #[error("side {0} has no living units but the battle is not over")]
+    NoUnits(u8),
+}
+
+impl Battle {
+    /// The fixed part of this battle.
+    pub fn setup(&self) -> Setup {
+        let mut teams = [[Class::Knight; TEAM_SIZE]; 2];
+        for u in UnitId::all() {
+            teams[u.side() as usize][u.slot() as usize] = self.units[u.index()].class;
+        }
+        Setup {
+            config: self.config,
+            map: self.map_rows(),
+            teams,
+        }
+    }
+
+    /// The changing part of this battle.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            round: self.round,
+            turn: self.turn,
+            actor: self.actor(),
+            queue: self.queue().collect(),
+            weather: self.weather,
+            potions: self.potions,
+            bombs: self.bombs,
+            units: self.units.to_vec(),
+            outcome: self.outcome,
+            rng: self.rng.state(),
+        }
+    }
+
+    /// Rebuilds a battle from its setup and a snapshot, checking that they describe a legal
+    /// position.
+    pub fn from_snapshot(setup: &Setup, snap: &Snapshot) -> Result<Self, StateError> {
+        if setup.map.len() != HEIGHT || setup.map.iter().any(|r| r.chars().count() != WIDTH) {
+            return Err(StateError::MapSize);
+        }
+        let mut terrain = [Terrain::Plain; TILES];
+        for (y, row) in setup.map.iter().enumerate() {
+            for (x, c) in row.chars().enumerate() {
+                terrain[y * WIDTH + x] = Terrain::from_symbol(c).ok_or(StateError::MapTile(c))?;
+            }
+        }
+        if snap.units.len() != UNITS {
+            return Err(StateError::UnitCount(snap.units.len()));
+        }
+        let mut units = [snap.units[0]; UNITS];
+        units.copy_from_slice(&snap.units);
+        for id in UnitId::all() {
+            let u = &units[id.index()];
+            let expected = setup.teams[id.side() as usize][id.slot() as usize];
+            if u.class != expected {
+                return Err(StateError::ClassMismatch(id, u.class, expected));
+            }
+            if u.hp < 0 || u.hp > u.max_hp() {
+                return Err(StateError::BadUnit(id, "health out of range"));
+            }
+            if u.energy > MAX_ENERGY {
+                return Err(StateError::BadUnit(id, "energy above maximum"));
+            }
+            if u.alive() {
+                if u.x as usize >= WIDTH || u.y as usize >= HEIGHT {
+                    return Err(StateError::BadUnit(id, "off the board"));
+                }
+                if terrain[u.y as usize * WIDTH + u.x as usize] == Terrain::Rock {
+                    return Err(StateError::BadUnit(id, "standing on rock"));
+                }
+            }
+            for other in UnitId::all().filter(|o| o.0 < id.0) {
+                let o = &units[other.index()];
+                if u.alive() && o.alive() && u.x == o.x && u.y == o.y {
+                    return Err(StateError::Overlap(other, id));
+                }
+            }
+        }
+        let mut initiatives: Vec<u8> = units.iter().map(|u| u.initiative).collect();
+        initiatives.sort_unstable();
+        initiatives.dedup();
+        if initiatives.len() != UNITS {
+            return Err(StateError::BadUnit(UnitId(0), "initiatives are not distinct"));
+        }
+        let mut order = [0u8; UNITS];
+        let over = snap.outcome.is_some();
+        let actor = match (snap.actor, over) {
+            (Some(a), false) if units[a.index()].alive() => a.0,
+            (None, true) => 0,
+            _ => return Err(StateError::BadActor),
+        };
+        if snap.queue.len() >= UNITS || snap.queue.iter().any(|&q| q.0 == actor) {
+            return Err(StateError::BadQueue);
+        }
+        order[0] = actor;
+        for (i, q) in snap.queue.iter().enumerate() {
+            order[i + 1] = q.0;
+        }
+        if !over {
+            for side in 0..2 {
+                if UnitId::of_side(side).all(|u| !units[u.index()].alive()) {
+                    return Err(StateError::NoUnits(side));
+                }
+            }
+        }
+        Ok(Battle {
+            config: setup.config,
+            terrain,
+            units,
+            weather: snap.weather,
+            potions: snap.potions,
+            bombs: snap.bombs,
+            round: snap.round,
+            turn: snap.turn,
+            order,
+            order_len: 1 + snap.queue.len() as u8,
+            order_pos: 1,
+            actor,
+            rng: SplitMix64::new(snap.rng),
+            outcome: snap.outcome,
+        })
+    }
+}

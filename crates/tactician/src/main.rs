@@ -1,0 +1,2 @@
+//! The tactician command.
+fn main() {}
