@@ -1,1 +1,5 @@
-//! Placeholder.
+//! Tactician's data layer: collecting battles by self-play and (later) ingesting logs into
+//! datasets, statistics and training tensors.
+
+pub mod collect;
+pub mod tournament;

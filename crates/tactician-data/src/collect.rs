@@ -1,0 +1,1 @@
+//! Parallel self-play collection of battle logs.
