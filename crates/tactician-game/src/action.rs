@@ -4,6 +4,7 @@
 //! side's frame (`forward` is towards the enemy's starting edge), and targets are team slots, so
 //! the same action means the same thing for both sides.
 
+use crate::rules::TEAM_SIZE;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use tactician_battle::ActionMask;
@@ -78,8 +79,20 @@ impl Action {
         })
     }
 
-    /// Index of this action (`0..NUM_ACTIONS`).
+    /// Whether the action's slot (if any) is a real team slot (`0..3`).
+    pub const fn is_valid(self) -> bool {
+        match self.slot() {
+            Some(s) => (s as usize) < TEAM_SIZE,
+            None => true,
+        }
+    }
+
+    /// Index of this action (`0..NUM_ACTIONS`), or `NUM_ACTIONS` for an action whose slot is
+    /// out of range (see [`Action::is_valid`]).
     pub const fn index(self) -> usize {
+        if !self.is_valid() {
+            return NUM_ACTIONS;
+        }
         match self {
             Action::Wait => 0,
             Action::MoveForward => 1,
@@ -94,9 +107,14 @@ impl Action {
         }
     }
 
-    /// The action's name (see [`ACTION_NAMES`]).
+    /// The action's name (see [`ACTION_NAMES`]); `invalid_action` for an out-of-range slot.
     pub const fn name(self) -> &'static str {
-        ACTION_NAMES[self.index()]
+        let i = self.index();
+        if i < NUM_ACTIONS {
+            ACTION_NAMES[i]
+        } else {
+            "invalid_action"
+        }
     }
 
     /// The action called `name`.
@@ -175,7 +193,7 @@ pub struct Legal(pub u32);
 impl Legal {
     /// Whether `action` is legal.
     pub const fn contains(self, action: Action) -> bool {
-        self.0 >> action.index() & 1 == 1
+        self.contains_index(action.index())
     }
 
     /// Whether the action with index `i` is legal.
@@ -184,7 +202,11 @@ impl Legal {
     }
 
     /// Adds `action`.
+    ///
+    /// # Panics
+    /// When the action is not valid (engine code builds only valid actions).
     pub fn insert(&mut self, action: Action) {
+        assert!(action.is_valid(), "invalid action {action:?}");
         self.0 |= 1 << action.index();
     }
 

@@ -7,7 +7,7 @@
 
 use crate::action::{Action, Legal};
 use crate::rules::{
-    Class, HEIGHT, START_BOMBS, START_POTIONS, Terrain, WIDTH, Weather, MAX_ENERGY,
+    Class, HEIGHT, MAX_ENERGY, START_BOMBS, START_POTIONS, Terrain, WIDTH, Weather,
 };
 use crate::state::{Battle, UnitId};
 use std::sync::OnceLock;
@@ -126,52 +126,227 @@ fn layout(battle: &Battle, me: UnitId, legal: Legal, w: &mut impl Sink) {
 
     // Global.
     let max_round = f32::from(battle.config().max_rounds.max(2) - 1);
-    w.f(&n("round"), "round number / last round", 0.0, 1.0, f32::from(battle.round()) / max_round);
+    w.f(
+        &n("round"),
+        "round number / last round",
+        0.0,
+        1.0,
+        f32::from(battle.round()) / max_round,
+    );
     for wt in Weather::ALL {
-        let name = format!("weather_{}", format!("{wt:?}").to_lowercase());
-        w.f(&|| name.clone(), "1 if this is the current weather", 0.0, 1.0, b(battle.weather() == wt));
+        w.f(
+            &|| format!("weather_{}", format!("{wt:?}").to_lowercase()),
+            "1 if this is the current weather",
+            0.0,
+            1.0,
+            b(battle.weather() == wt),
+        );
     }
-    w.f(&n("own_potions"), "potions left to the own side / 2", 0.0, 1.0,
-        f32::from(battle.potions(side)) / f32::from(START_POTIONS));
-    w.f(&n("own_bombs"), "bombs left to the own side / 1", 0.0, 1.0,
-        f32::from(battle.bombs(side)) / f32::from(START_BOMBS));
-    w.f(&n("enemy_potions"), "potions left to the enemy / 2", 0.0, 1.0,
-        f32::from(battle.potions(foe)) / f32::from(START_POTIONS));
-    w.f(&n("enemy_bombs"), "bombs left to the enemy / 1", 0.0, 1.0,
-        f32::from(battle.bombs(foe)) / f32::from(START_BOMBS));
-    w.f(&n("own_alive"), "living own units / 3", 0.0, 1.0, battle.alive_count(side) as f32 / 3.0);
-    w.f(&n("enemy_alive"), "living enemy units / 3", 0.0, 1.0, battle.alive_count(foe) as f32 / 3.0);
+    w.f(
+        &n("own_potions"),
+        "potions left to the own side / 2",
+        0.0,
+        1.0,
+        f32::from(battle.potions(side)) / f32::from(START_POTIONS),
+    );
+    w.f(
+        &n("own_bombs"),
+        "bombs left to the own side / 1",
+        0.0,
+        1.0,
+        f32::from(battle.bombs(side)) / f32::from(START_BOMBS),
+    );
+    w.f(
+        &n("enemy_potions"),
+        "potions left to the enemy / 2",
+        0.0,
+        1.0,
+        f32::from(battle.potions(foe)) / f32::from(START_POTIONS),
+    );
+    w.f(
+        &n("enemy_bombs"),
+        "bombs left to the enemy / 1",
+        0.0,
+        1.0,
+        f32::from(battle.bombs(foe)) / f32::from(START_BOMBS),
+    );
+    w.f(
+        &n("own_alive"),
+        "living own units / 3",
+        0.0,
+        1.0,
+        battle.alive_count(side) as f32 / 3.0,
+    );
+    w.f(
+        &n("enemy_alive"),
+        "living enemy units / 3",
+        0.0,
+        1.0,
+        battle.alive_count(foe) as f32 / 3.0,
+    );
     let (oh, eh) = (battle.health_fraction(side), battle.health_fraction(foe));
-    w.f(&n("own_health"), "own remaining health / own total maximum", 0.0, 1.0, oh);
-    w.f(&n("enemy_health"), "enemy remaining health / enemy total maximum", 0.0, 1.0, eh);
-    w.f(&n("health_lead"), "own_health - enemy_health (points decide a timeout on it)", -1.0, 1.0, oh - eh);
+    w.f(
+        &n("own_health"),
+        "own remaining health / own total maximum",
+        0.0,
+        1.0,
+        oh,
+    );
+    w.f(
+        &n("enemy_health"),
+        "enemy remaining health / enemy total maximum",
+        0.0,
+        1.0,
+        eh,
+    );
+    w.f(
+        &n("health_lead"),
+        "own_health - enemy_health (points decide a timeout on it)",
+        -1.0,
+        1.0,
+        oh - eh,
+    );
 
     // The acting unit.
     let st = u.class.stats();
     for c in Class::ALL {
-        let name = format!("self_class_{}", c.name());
-        w.f(&|| name.clone(), "1 if the acting unit has this class", 0.0, 1.0, b(u.class == c));
+        w.f(
+            &|| format!("self_class_{}", c.name()),
+            "1 if the acting unit has this class",
+            0.0,
+            1.0,
+            b(u.class == c),
+        );
     }
-    w.f(&n("self_hp"), "health / own maximum", 0.0, 1.0, f32::from(u.hp) / f32::from(u.max_hp()));
-    w.f(&n("self_hp_abs"), "health / 120 (largest maximum)", 0.0, 1.0, f32::from(u.hp) / HP_SCALE);
-    w.f(&n("self_energy"), "energy / 100", 0.0, 1.0, f32::from(u.energy) / f32::from(MAX_ENERGY));
-    w.f(&n("self_x"), "column in the own frame / 7 (0 = own edge)", 0.0, 1.0, f32::from(fx(u.x)) / (WIDTH - 1) as f32);
-    w.f(&n("self_y"), "row / 5 (0 = north edge)", 0.0, 1.0, f32::from(u.y) / (HEIGHT - 1) as f32);
-    w.f(&n("self_poison"), "poison turns / 3", 0.0, 1.0, f32::from(u.poison) / 3.0);
-    w.f(&n("self_burn"), "burn turns / 2", 0.0, 1.0, f32::from(u.burn) / 2.0);
-    w.f(&n("self_stun"), "1 if stunned (only waiting is legal)", 0.0, 1.0, b(u.stun > 0));
-    w.f(&n("self_shield"), "shield / 25", 0.0, 1.0, f32::from(u.shield) / SHIELD_SCALE);
-    let ready = |cd: u8, s: Option<crate::rules::Skill>| s.is_some_and(|s| cd == 0 && u.energy >= s.cost);
-    w.f(&n("self_offense_ready"), "1 if the offensive skill is off cooldown and affordable", 0.0, 1.0, b(ready(u.cd_offense, st.offense)));
-    w.f(&n("self_offense_cd"), "offensive skill cooldown / 3", 0.0, 1.0, f32::from(u.cd_offense) / 3.0);
-    w.f(&n("self_support_ready"), "1 if the support skill is off cooldown and affordable", 0.0, 1.0, b(ready(u.cd_support, st.support)));
-    w.f(&n("self_support_cd"), "support skill cooldown / 3", 0.0, 1.0, f32::from(u.cd_support) / 3.0);
-    w.f(&n("self_reach"), "basic attack reach here (terrain, weather) / 5", 0.0, 1.0, f32::from(battle.reach(st.range, u.x, u.y)) / 5.0);
+    w.f(
+        &n("self_hp"),
+        "health / own maximum",
+        0.0,
+        1.0,
+        f32::from(u.hp) / f32::from(u.max_hp()),
+    );
+    w.f(
+        &n("self_hp_abs"),
+        "health / 120 (largest maximum)",
+        0.0,
+        1.0,
+        f32::from(u.hp) / HP_SCALE,
+    );
+    w.f(
+        &n("self_energy"),
+        "energy / 100",
+        0.0,
+        1.0,
+        f32::from(u.energy) / f32::from(MAX_ENERGY),
+    );
+    w.f(
+        &n("self_x"),
+        "column in the own frame / 7 (0 = own edge)",
+        0.0,
+        1.0,
+        f32::from(fx(u.x)) / (WIDTH - 1) as f32,
+    );
+    w.f(
+        &n("self_y"),
+        "row / 5 (0 = north edge)",
+        0.0,
+        1.0,
+        f32::from(u.y) / (HEIGHT - 1) as f32,
+    );
+    w.f(
+        &n("self_poison"),
+        "poison turns / 3",
+        0.0,
+        1.0,
+        f32::from(u.poison) / 3.0,
+    );
+    w.f(
+        &n("self_burn"),
+        "burn turns / 2",
+        0.0,
+        1.0,
+        f32::from(u.burn) / 2.0,
+    );
+    w.f(
+        &n("self_stun"),
+        "1 if stunned (only waiting is legal)",
+        0.0,
+        1.0,
+        b(u.stun > 0),
+    );
+    w.f(
+        &n("self_shield"),
+        "shield / 25",
+        0.0,
+        1.0,
+        f32::from(u.shield) / SHIELD_SCALE,
+    );
+    let ready =
+        |cd: u8, s: Option<crate::rules::Skill>| s.is_some_and(|s| cd == 0 && u.energy >= s.cost);
+    w.f(
+        &n("self_offense_ready"),
+        "1 if the offensive skill is off cooldown and affordable",
+        0.0,
+        1.0,
+        b(ready(u.cd_offense, st.offense)),
+    );
+    w.f(
+        &n("self_offense_cd"),
+        "offensive skill cooldown / 3",
+        0.0,
+        1.0,
+        f32::from(u.cd_offense) / 3.0,
+    );
+    w.f(
+        &n("self_support_ready"),
+        "1 if the support skill is off cooldown and affordable",
+        0.0,
+        1.0,
+        b(ready(u.cd_support, st.support)),
+    );
+    w.f(
+        &n("self_support_cd"),
+        "support skill cooldown / 3",
+        0.0,
+        1.0,
+        f32::from(u.cd_support) / 3.0,
+    );
+    w.f(
+        &n("self_reach"),
+        "basic attack reach here (terrain, weather) / 5",
+        0.0,
+        1.0,
+        f32::from(battle.reach(st.range, u.x, u.y)) / 5.0,
+    );
     let here = battle.terrain(u.x, u.y);
-    w.f(&n("self_on_forest"), "1 if standing in a forest", 0.0, 1.0, b(here == Terrain::Forest));
-    w.f(&n("self_on_hill"), "1 if standing on a hill", 0.0, 1.0, b(here == Terrain::Hill));
-    w.f(&n("self_on_swamp"), "1 if standing in a swamp", 0.0, 1.0, b(here == Terrain::Swamp));
-    w.f(&n("self_threat"), "enemies able to attack this tile next turn / 3", 0.0, 1.0, threat_at(battle, side, u.x, u.y));
+    w.f(
+        &n("self_on_forest"),
+        "1 if standing in a forest",
+        0.0,
+        1.0,
+        b(here == Terrain::Forest),
+    );
+    w.f(
+        &n("self_on_hill"),
+        "1 if standing on a hill",
+        0.0,
+        1.0,
+        b(here == Terrain::Hill),
+    );
+    w.f(
+        &n("self_on_swamp"),
+        "1 if standing in a swamp",
+        0.0,
+        1.0,
+        b(here == Terrain::Swamp),
+    );
+    w.f(
+        &n("self_threat"),
+        "enemies able to attack this tile next turn / 3",
+        0.0,
+        1.0,
+        threat_at(battle, side, u.x, u.y),
+    );
 
     // The four neighbouring tiles, in the own frame.
     for (dir, action) in [
@@ -184,12 +359,44 @@ fn layout(battle: &Battle, me: UnitId, legal: Legal, w: &mut impl Sink) {
         let open = target.is_some_and(|(x, y)| battle.can_enter(x, y));
         let t = target.map(|(x, y)| battle.terrain(x, y));
         let name = |k: &str| format!("{dir}_{k}");
-        w.f(&|| name("open"), "1 if the unit can step there", 0.0, 1.0, b(open));
-        w.f(&|| name("forest"), "1 if that tile is forest", 0.0, 1.0, b(t == Some(Terrain::Forest)));
-        w.f(&|| name("hill"), "1 if that tile is a hill", 0.0, 1.0, b(t == Some(Terrain::Hill)));
-        w.f(&|| name("swamp"), "1 if that tile is swamp", 0.0, 1.0, b(t == Some(Terrain::Swamp)));
-        let threat = target.filter(|_| open).map_or(0.0, |(x, y)| threat_at(battle, side, x, y));
-        w.f(&|| name("threat"), "enemies able to attack that tile next turn / 3 (0 if closed)", 0.0, 1.0, threat);
+        w.f(
+            &|| name("open"),
+            "1 if the unit can step there",
+            0.0,
+            1.0,
+            b(open),
+        );
+        w.f(
+            &|| name("forest"),
+            "1 if that tile is forest",
+            0.0,
+            1.0,
+            b(t == Some(Terrain::Forest)),
+        );
+        w.f(
+            &|| name("hill"),
+            "1 if that tile is a hill",
+            0.0,
+            1.0,
+            b(t == Some(Terrain::Hill)),
+        );
+        w.f(
+            &|| name("swamp"),
+            "1 if that tile is swamp",
+            0.0,
+            1.0,
+            b(t == Some(Terrain::Swamp)),
+        );
+        let threat = target
+            .filter(|_| open)
+            .map_or(0.0, |(x, y)| threat_at(battle, side, x, y));
+        w.f(
+            &|| name("threat"),
+            "enemies able to attack that tile next turn / 3 (0 if closed)",
+            0.0,
+            1.0,
+            threat,
+        );
     }
 
     let queued: u8 = battle.queue().fold(0, |m, q| m | 1 << q.0);
@@ -201,25 +408,109 @@ fn layout(battle: &Battle, me: UnitId, legal: Legal, w: &mut impl Sink) {
         let alive = a.alive();
         let name = |k: &str| format!("ally{slot}_{k}");
         let v = |x: f32| if alive { x } else { 0.0 };
-        w.f(&|| name("alive"), "1 if this own slot is alive", 0.0, 1.0, b(alive));
-        w.f(&|| name("is_self"), "1 if this slot is the acting unit", 0.0, 1.0, b(id == me));
+        w.f(
+            &|| name("alive"),
+            "1 if this own slot is alive",
+            0.0,
+            1.0,
+            b(alive),
+        );
+        w.f(
+            &|| name("is_self"),
+            "1 if this slot is the acting unit",
+            0.0,
+            1.0,
+            b(id == me),
+        );
         for c in Class::ALL {
-            w.f(&|| name(&format!("class_{}", c.name())), "1 if the slot has this class", 0.0, 1.0, b(a.class == c));
+            w.f(
+                &|| name(&format!("class_{}", c.name())),
+                "1 if the slot has this class",
+                0.0,
+                1.0,
+                b(a.class == c),
+            );
         }
-        w.f(&|| name("hp"), "health / own maximum", 0.0, 1.0, f32::from(a.hp) / f32::from(a.max_hp()));
-        w.f(&|| name("energy"), "energy / 100", 0.0, 1.0, v(f32::from(a.energy) / 100.0));
+        w.f(
+            &|| name("hp"),
+            "health / own maximum",
+            0.0,
+            1.0,
+            f32::from(a.hp) / f32::from(a.max_hp()),
+        );
+        w.f(
+            &|| name("energy"),
+            "energy / 100",
+            0.0,
+            1.0,
+            v(f32::from(a.energy) / 100.0),
+        );
         let dx = (f32::from(fx(a.x)) - f32::from(fx(u.x))) / (WIDTH - 1) as f32;
         let dy = (f32::from(a.y) - f32::from(u.y)) / (HEIGHT - 1) as f32;
-        w.f(&|| name("dx"), "column offset from the acting unit, own frame / 7", -1.0, 1.0, v(dx));
-        w.f(&|| name("dy"), "row offset from the acting unit / 5", -1.0, 1.0, v(dy));
-        w.f(&|| name("dist"), "distance from the acting unit / 12", 0.0, 1.0, v(f32::from(a.dist(&u)) / MAX_DIST));
-        w.f(&|| name("poison"), "poison turns / 3", 0.0, 1.0, f32::from(a.poison) / 3.0);
-        w.f(&|| name("burn"), "burn turns / 2", 0.0, 1.0, f32::from(a.burn) / 2.0);
+        w.f(
+            &|| name("dx"),
+            "column offset from the acting unit, own frame / 7",
+            -1.0,
+            1.0,
+            v(dx),
+        );
+        w.f(
+            &|| name("dy"),
+            "row offset from the acting unit / 5",
+            -1.0,
+            1.0,
+            v(dy),
+        );
+        w.f(
+            &|| name("dist"),
+            "distance from the acting unit / 12",
+            0.0,
+            1.0,
+            v(f32::from(a.dist(&u)) / MAX_DIST),
+        );
+        w.f(
+            &|| name("poison"),
+            "poison turns / 3",
+            0.0,
+            1.0,
+            f32::from(a.poison) / 3.0,
+        );
+        w.f(
+            &|| name("burn"),
+            "burn turns / 2",
+            0.0,
+            1.0,
+            f32::from(a.burn) / 2.0,
+        );
         w.f(&|| name("stun"), "1 if stunned", 0.0, 1.0, b(a.stun > 0));
-        w.f(&|| name("shield"), "shield / 25", 0.0, 1.0, f32::from(a.shield) / SHIELD_SCALE);
-        w.f(&|| name("queued"), "1 if it still acts this round", 0.0, 1.0, b(queued >> id.0 & 1 == 1));
-        w.f(&|| name("support_ok"), "1 if the support skill on it is legal", 0.0, 1.0, b(legal.contains(Action::SkillAlly(slot))));
-        w.f(&|| name("potion_ok"), "1 if a potion on it is legal", 0.0, 1.0, b(legal.contains(Action::Potion(slot))));
+        w.f(
+            &|| name("shield"),
+            "shield / 25",
+            0.0,
+            1.0,
+            f32::from(a.shield) / SHIELD_SCALE,
+        );
+        w.f(
+            &|| name("queued"),
+            "1 if it still acts this round",
+            0.0,
+            1.0,
+            b(queued >> id.0 & 1 == 1),
+        );
+        w.f(
+            &|| name("support_ok"),
+            "1 if the support skill on it is legal",
+            0.0,
+            1.0,
+            b(legal.contains(Action::SkillAlly(slot))),
+        );
+        w.f(
+            &|| name("potion_ok"),
+            "1 if a potion on it is legal",
+            0.0,
+            1.0,
+            b(legal.contains(Action::Potion(slot))),
+        );
     }
 
     // Enemies by team slot.
@@ -229,31 +520,137 @@ fn layout(battle: &Battle, me: UnitId, legal: Legal, w: &mut impl Sink) {
         let alive = e.alive();
         let name = |k: &str| format!("enemy{slot}_{k}");
         let v = |x: f32| if alive { x } else { 0.0 };
-        w.f(&|| name("alive"), "1 if this enemy slot is alive", 0.0, 1.0, b(alive));
+        w.f(
+            &|| name("alive"),
+            "1 if this enemy slot is alive",
+            0.0,
+            1.0,
+            b(alive),
+        );
         for c in Class::ALL {
-            w.f(&|| name(&format!("class_{}", c.name())), "1 if the slot has this class", 0.0, 1.0, b(e.class == c));
+            w.f(
+                &|| name(&format!("class_{}", c.name())),
+                "1 if the slot has this class",
+                0.0,
+                1.0,
+                b(e.class == c),
+            );
         }
-        w.f(&|| name("hp"), "health / own maximum", 0.0, 1.0, f32::from(e.hp) / f32::from(e.max_hp()));
-        w.f(&|| name("hp_abs"), "health / 120", 0.0, 1.0, f32::from(e.hp) / HP_SCALE);
-        w.f(&|| name("energy"), "energy / 100", 0.0, 1.0, v(f32::from(e.energy) / 100.0));
+        w.f(
+            &|| name("hp"),
+            "health / own maximum",
+            0.0,
+            1.0,
+            f32::from(e.hp) / f32::from(e.max_hp()),
+        );
+        w.f(
+            &|| name("hp_abs"),
+            "health / 120",
+            0.0,
+            1.0,
+            f32::from(e.hp) / HP_SCALE,
+        );
+        w.f(
+            &|| name("energy"),
+            "energy / 100",
+            0.0,
+            1.0,
+            v(f32::from(e.energy) / 100.0),
+        );
         let dx = (f32::from(fx(e.x)) - f32::from(fx(u.x))) / (WIDTH - 1) as f32;
         let dy = (f32::from(e.y) - f32::from(u.y)) / (HEIGHT - 1) as f32;
-        w.f(&|| name("dx"), "column offset from the acting unit, own frame / 7", -1.0, 1.0, v(dx));
-        w.f(&|| name("dy"), "row offset from the acting unit / 5", -1.0, 1.0, v(dy));
+        w.f(
+            &|| name("dx"),
+            "column offset from the acting unit, own frame / 7",
+            -1.0,
+            1.0,
+            v(dx),
+        );
+        w.f(
+            &|| name("dy"),
+            "row offset from the acting unit / 5",
+            -1.0,
+            1.0,
+            v(dy),
+        );
         let d = e.dist(&u);
-        w.f(&|| name("dist"), "distance from the acting unit / 12", 0.0, 1.0, v(f32::from(d) / MAX_DIST));
-        w.f(&|| name("poison"), "poison turns / 3", 0.0, 1.0, f32::from(e.poison) / 3.0);
-        w.f(&|| name("burn"), "burn turns / 2", 0.0, 1.0, f32::from(e.burn) / 2.0);
+        w.f(
+            &|| name("dist"),
+            "distance from the acting unit / 12",
+            0.0,
+            1.0,
+            v(f32::from(d) / MAX_DIST),
+        );
+        w.f(
+            &|| name("poison"),
+            "poison turns / 3",
+            0.0,
+            1.0,
+            f32::from(e.poison) / 3.0,
+        );
+        w.f(
+            &|| name("burn"),
+            "burn turns / 2",
+            0.0,
+            1.0,
+            f32::from(e.burn) / 2.0,
+        );
         w.f(&|| name("stun"), "1 if stunned", 0.0, 1.0, b(e.stun > 0));
-        w.f(&|| name("shield"), "shield / 25", 0.0, 1.0, f32::from(e.shield) / SHIELD_SCALE);
-        w.f(&|| name("on_forest"), "1 if it stands in a forest", 0.0, 1.0, b(alive && battle.terrain(e.x, e.y) == Terrain::Forest));
-        w.f(&|| name("queued"), "1 if it still acts this round", 0.0, 1.0, b(queued >> id.0 & 1 == 1));
+        w.f(
+            &|| name("shield"),
+            "shield / 25",
+            0.0,
+            1.0,
+            f32::from(e.shield) / SHIELD_SCALE,
+        );
+        w.f(
+            &|| name("on_forest"),
+            "1 if it stands in a forest",
+            0.0,
+            1.0,
+            b(alive && battle.terrain(e.x, e.y) == Terrain::Forest),
+        );
+        w.f(
+            &|| name("queued"),
+            "1 if it still acts this round",
+            0.0,
+            1.0,
+            b(queued >> id.0 & 1 == 1),
+        );
         let attack_ok = legal.contains(Action::Attack(slot));
-        w.f(&|| name("attack_ok"), "1 if a basic attack on it is legal", 0.0, 1.0, b(attack_ok));
-        w.f(&|| name("skill_ok"), "1 if the offensive skill on it is legal", 0.0, 1.0, b(legal.contains(Action::SkillEnemy(slot))));
-        w.f(&|| name("bomb_ok"), "1 if the bomb on it is legal", 0.0, 1.0, b(legal.contains(Action::Bomb(slot))));
-        let hit = if attack_ok { f32::from(battle.hit_chance(me, id)) / 100.0 } else { 0.0 };
-        w.f(&|| name("hit_chance"), "chance a basic attack on it hits (0 if not legal)", 0.0, 1.0, hit);
+        w.f(
+            &|| name("attack_ok"),
+            "1 if a basic attack on it is legal",
+            0.0,
+            1.0,
+            b(attack_ok),
+        );
+        w.f(
+            &|| name("skill_ok"),
+            "1 if the offensive skill on it is legal",
+            0.0,
+            1.0,
+            b(legal.contains(Action::SkillEnemy(slot))),
+        );
+        w.f(
+            &|| name("bomb_ok"),
+            "1 if the bomb on it is legal",
+            0.0,
+            1.0,
+            b(legal.contains(Action::Bomb(slot))),
+        );
+        let hit = if attack_ok {
+            f32::from(battle.hit_chance(me, id)) / 100.0
+        } else {
+            0.0
+        };
+        w.f(
+            &|| name("hit_chance"),
+            "chance a basic attack on it hits (0 if not legal)",
+            0.0,
+            1.0,
+            hit,
+        );
         let exp_dmg = if attack_ok {
             let mut dmg = f32::from(st.attack) * (1.0 + 0.5 * f32::from(st.crit) / 100.0);
             if battle.terrain(e.x, e.y) == Terrain::Forest {
@@ -263,9 +660,21 @@ fn layout(battle: &Battle, me: UnitId, legal: Legal, w: &mut impl Sink) {
         } else {
             0.0
         };
-        w.f(&|| name("attack_share"), "expected basic-attack damage / its health, capped at 1", 0.0, 1.0, exp_dmg);
+        w.f(
+            &|| name("attack_share"),
+            "expected basic-attack damage / its health, capped at 1",
+            0.0,
+            1.0,
+            exp_dmg,
+        );
         let reach = battle.reach(e.class.stats().range, e.x, e.y);
-        w.f(&|| name("threatens_self"), "1 if it can attack the acting unit next turn (moving one tile)", 0.0, 1.0, b(alive && d <= reach + 1));
+        w.f(
+            &|| name("threatens_self"),
+            "1 if it can attack the acting unit next turn (moving one tile)",
+            0.0,
+            1.0,
+            b(alive && d <= reach + 1),
+        );
     }
 }
 
@@ -285,7 +694,11 @@ mod tests {
             while !battle.is_over() {
                 let v = enc.encode(&battle);
                 for (x, f) in v.iter().zip(spec.features()) {
-                    assert!(x.is_finite() && *x >= f.min && *x <= f.max, "{} = {x}", f.name);
+                    assert!(
+                        x.is_finite() && *x >= f.min && *x <= f.max,
+                        "{} = {x}",
+                        f.name
+                    );
                 }
                 let legal = battle.legal();
                 let a = legal.nth(rng.below(legal.count())).unwrap();

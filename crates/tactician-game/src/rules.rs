@@ -23,6 +23,17 @@ pub const UNITS: usize = 2 * TEAM_SIZE;
 /// Default number of rounds before the battle is decided on points or drawn.
 pub const DEFAULT_MAX_ROUNDS: u16 = 30;
 
+/// Longest poison the rules apply (poison arrow).
+pub const MAX_POISON: u8 = 3;
+/// Longest burn the rules apply (fireball).
+pub const MAX_BURN: u8 = 2;
+/// Longest stun the rules apply (bash).
+pub const MAX_STUN: u8 = 1;
+/// Largest shield the rules give (guard).
+pub const MAX_SHIELD: u8 = 25;
+/// Longest shield the rules give, in own turn starts (guard).
+pub const MAX_SHIELD_TURNS: u8 = 2;
+
 /// Maximum energy.
 pub const MAX_ENERGY: u8 = 100;
 /// Energy each unit starts with.
@@ -334,7 +345,7 @@ impl Weather {
 /// Rules that a battle can be configured with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct GameConfig {
-    /// Rounds before the battle is decided on points (or drawn).
+    /// Rounds before the battle is decided on points (or drawn); 0 plays one round like 1.
     pub max_rounds: u16,
     /// Minimum lead in remaining health fraction to win on points at the round limit.
     pub points_margin_pct: u8,

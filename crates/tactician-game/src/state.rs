@@ -1,8 +1,10 @@
 //! Battle state: units, board, weather, items, turn order, and its serializable snapshot.
 
 use crate::rng::SplitMix64;
+
 use crate::rules::{
-    Class, GameConfig, HEIGHT, MAX_ENERGY, TEAM_SIZE, TILES, Terrain, UNITS, WIDTH, Weather,
+    Class, GameConfig, HEIGHT, MAX_BURN, MAX_ENERGY, MAX_POISON, MAX_SHIELD, MAX_SHIELD_TURNS,
+    MAX_STUN, START_BOMBS, START_POTIONS, TEAM_SIZE, TILES, Terrain, UNITS, WIDTH, Weather,
 };
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -62,7 +64,12 @@ impl<'de> Deserialize<'de> for UnitId {
     }
 }
 
-/// One unit's state. A unit with `hp == 0` is knocked out and off the board.
+fn is_zero(v: &u8) -> bool {
+    *v == 0
+}
+
+/// One unit's state. A unit with `hp == 0` is knocked out and off the board. In JSON, status,
+/// shield and cooldown fields that are zero are left out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Unit {
     /// Its class.
@@ -76,18 +83,25 @@ pub struct Unit {
     /// Energy, 0..=100.
     pub energy: u8,
     /// Poison turns left.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub poison: u8,
     /// Burn turns left.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub burn: u8,
     /// Stunned own turns left.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub stun: u8,
     /// Shield amount left.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub shield: u8,
     /// Own turn starts before the shield expires.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub shield_turns: u8,
     /// Own turns before the offensive skill is ready.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub cd_offense: u8,
     /// Own turns before the support skill is ready.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub cd_support: u8,
     /// Tie-breaker among units of equal speed (higher acts first), distinct per unit.
     pub initiative: u8,
@@ -321,9 +335,18 @@ pub enum StateError {
     /// The actor is knocked out, or missing while the battle goes on.
     #[error("the actor is missing or knocked out")]
     BadActor,
-    /// The turn queue is too long.
+    /// The turn queue lists a unit twice, a knocked-out unit, the actor, or no unit at all.
     #[error("the turn queue is invalid")]
     BadQueue,
+    /// More items than a side starts with.
+    #[error("more potions or bombs than a side starts with")]
+    BadItems,
+    /// The round is past the limit or the turn counter is larger than the rounds allow.
+    #[error("round or turn counter out of range")]
+    BadClock,
+    /// The outcome does not match the units (e.g. an elimination win with the loser alive).
+    #[error("the outcome does not match the units")]
+    BadOutcome,
     /// A side has no living units but the battle is not over.
     #[error("side {0} has no living units but the battle is not over")]
     NoUnits(u8),
@@ -359,9 +382,11 @@ impl Battle {
         }
     }
 
-    /// Rebuilds a battle from its setup and a snapshot, checking that they describe a legal
-    /// position.
+    /// Rebuilds a battle from its setup and a snapshot, checking that they describe a position
+    /// the game can reach: every number within the range the rules produce, units on the board,
+    /// a living actor, a queue of distinct living units, and an outcome that matches the units.
     pub fn from_snapshot(setup: &Setup, snap: &Snapshot) -> Result<Self, StateError> {
+        let config = setup.config;
         if setup.map.len() != HEIGHT || setup.map.iter().any(|r| r.chars().count() != WIDTH) {
             return Err(StateError::MapSize);
         }
@@ -377,27 +402,9 @@ impl Battle {
         let mut units = [snap.units[0]; UNITS];
         units.copy_from_slice(&snap.units);
         for id in UnitId::all() {
-            let u = &units[id.index()];
-            let expected = setup.teams[id.side() as usize][id.slot() as usize];
-            if u.class != expected {
-                return Err(StateError::ClassMismatch(id, u.class, expected));
-            }
-            if u.hp < 0 || u.hp > u.max_hp() {
-                return Err(StateError::BadUnit(id, "health out of range"));
-            }
-            if u.energy > MAX_ENERGY {
-                return Err(StateError::BadUnit(id, "energy above maximum"));
-            }
-            if u.alive() {
-                if u.x as usize >= WIDTH || u.y as usize >= HEIGHT {
-                    return Err(StateError::BadUnit(id, "off the board"));
-                }
-                if terrain[u.y as usize * WIDTH + u.x as usize] == Terrain::Rock {
-                    return Err(StateError::BadUnit(id, "standing on rock"));
-                }
-            }
+            check_unit(id, &units[id.index()], setup, &terrain)?;
             for other in UnitId::all().filter(|o| o.0 < id.0) {
-                let o = &units[other.index()];
+                let (u, o) = (&units[id.index()], &units[other.index()]);
                 if u.alive() && o.alive() && u.x == o.x && u.y == o.y {
                     return Err(StateError::Overlap(other, id));
                 }
@@ -405,33 +412,75 @@ impl Battle {
         }
         let mut initiatives: Vec<u8> = units.iter().map(|u| u.initiative).collect();
         initiatives.sort_unstable();
-        initiatives.dedup();
-        if initiatives.len() != UNITS {
-            return Err(StateError::BadUnit(UnitId(0), "initiatives are not distinct"));
+        if initiatives != [0, 1, 2, 3, 4, 5] {
+            return Err(StateError::BadUnit(
+                UnitId(0),
+                "initiatives must be 0..6, each once",
+            ));
         }
-        let mut order = [0u8; UNITS];
-        let over = snap.outcome.is_some();
-        let actor = match (snap.actor, over) {
-            (Some(a), false) if units[a.index()].alive() => a.0,
-            (None, true) => 0,
-            _ => return Err(StateError::BadActor),
+        if snap.potions.iter().any(|&p| p > START_POTIONS)
+            || snap.bombs.iter().any(|&b| b > START_BOMBS)
+        {
+            return Err(StateError::BadItems);
+        }
+        let valid_living = |u: UnitId| u.index() < UNITS && units[u.index()].alive();
+        let mut seen = 0u8;
+        for &q in &snap.queue {
+            if !valid_living(q) || seen >> q.0 & 1 == 1 || Some(q) == snap.actor {
+                return Err(StateError::BadQueue);
+            }
+            seen |= 1 << q.0;
+        }
+        // Decisions so far: at most six per finished round, and in the current round at most
+        // the units that already acted (six minus the actor and those still queued).
+        let queued = snap.queue.len() as u32;
+        let this_round = if snap.outcome.is_some() {
+            6 - queued.min(6)
+        } else {
+            5u32.saturating_sub(queued)
         };
-        if snap.queue.len() >= UNITS || snap.queue.iter().any(|&q| q.0 == actor) {
-            return Err(StateError::BadQueue);
+        if snap.round >= config.max_rounds.max(1)
+            || snap.turn > u32::from(snap.round) * UNITS as u32 + this_round
+        {
+            return Err(StateError::BadClock);
         }
-        order[0] = actor;
-        for (i, q) in snap.queue.iter().enumerate() {
-            order[i + 1] = q.0;
-        }
-        if !over {
-            for side in 0..2 {
-                if UnitId::of_side(side).all(|u| !units[u.index()].alive()) {
-                    return Err(StateError::NoUnits(side));
+        let alive = |side: u8| UnitId::of_side(side).any(|u| units[u.index()].alive());
+        match (snap.actor, snap.outcome) {
+            (Some(a), None) if valid_living(a) => {
+                for side in 0..2 {
+                    if !alive(side) {
+                        return Err(StateError::NoUnits(side));
+                    }
                 }
             }
+            (None, Some(o)) => {
+                let consistent = match (o.victory, o.winner) {
+                    (Victory::Elimination, Some(w)) if w < 2 => alive(w) && !alive(1 - w),
+                    (Victory::Points | Victory::Timeout, _) => {
+                        let last_round = snap.round + 1 >= config.max_rounds.max(1);
+                        last_round && crate::engine::round_limit_outcome(&config, &units) == o
+                    }
+                    _ => false,
+                };
+                if !consistent {
+                    return Err(StateError::BadOutcome);
+                }
+            }
+            _ => return Err(StateError::BadActor),
+        }
+        let mut order = [0u8; UNITS];
+        let (actor, first) = match snap.actor {
+            Some(a) => {
+                order[0] = a.0;
+                (a.0, 1)
+            }
+            None => (0, 0),
+        };
+        for (i, q) in snap.queue.iter().enumerate() {
+            order[first + i] = q.0;
         }
         Ok(Battle {
-            config: setup.config,
+            config,
             terrain,
             units,
             weather: snap.weather,
@@ -440,11 +489,55 @@ impl Battle {
             round: snap.round,
             turn: snap.turn,
             order,
-            order_len: 1 + snap.queue.len() as u8,
-            order_pos: 1,
+            order_len: (first + snap.queue.len()) as u8,
+            order_pos: first as u8,
             actor,
             rng: SplitMix64::new(snap.rng),
             outcome: snap.outcome,
         })
     }
+}
+
+/// Checks one unit of a snapshot against the rules' ranges.
+fn check_unit(
+    id: UnitId,
+    u: &Unit,
+    setup: &Setup,
+    terrain: &[Terrain; TILES],
+) -> Result<(), StateError> {
+    let bad = |why| Err(StateError::BadUnit(id, why));
+    let expected = setup.teams[id.side() as usize][id.slot() as usize];
+    if u.class != expected {
+        return Err(StateError::ClassMismatch(id, u.class, expected));
+    }
+    let stats = u.class.stats();
+    if u.hp < 0 || u.hp > stats.max_hp {
+        return bad("health out of range");
+    }
+    if u.energy > MAX_ENERGY {
+        return bad("energy above maximum");
+    }
+    if u.x as usize >= WIDTH || u.y as usize >= HEIGHT {
+        return bad("off the board");
+    }
+    if u.alive() && terrain[u.y as usize * WIDTH + u.x as usize] == Terrain::Rock {
+        return bad("standing on rock");
+    }
+    if u.poison > MAX_POISON || u.burn > MAX_BURN || u.stun > MAX_STUN {
+        return bad("status longer than any the rules apply");
+    }
+    if u.shield > MAX_SHIELD
+        || u.shield_turns > MAX_SHIELD_TURNS
+        || (u.shield == 0) != (u.shield_turns == 0)
+    {
+        return bad("shield amount and duration out of range or inconsistent");
+    }
+    let max_cd = |s: Option<crate::rules::Skill>| s.map_or(0, |s| s.cooldown);
+    if u.cd_offense > max_cd(stats.offense) || u.cd_support > max_cd(stats.support) {
+        return bad("cooldown longer than the skill's");
+    }
+    if !u.alive() && (u.poison | u.burn | u.stun | u.shield | u.shield_turns) != 0 {
+        return bad("knocked out but carrying statuses");
+    }
+    Ok(())
 }
