@@ -32,6 +32,7 @@ mod encoder;
 mod engine;
 mod event;
 pub mod play;
+pub mod record;
 mod rng;
 pub mod rules;
 mod state;

@@ -1,11 +1,37 @@
 //! Scripted strategies: players of clearly different styles, from random to search.
 //!
-//! Every strategy is deterministic given its seed, so a recorded battle can be replayed and a
-//! collection run repeated byte for byte.
+//! | name | style |
+//! |---|---|
+//! | `random` | uniform among the legal actions ([`Random`]) |
+//! | `aggressive` | closes in and focuses fire, skills and the bomb first ([`Aggressive`]) |
+//! | `defensive` | holds forests in its own half, guards and heals, strikes what comes ([`Defensive`]) |
+//! | `support` | heals, guards and hands potions to the neediest ally, fights as a group ([`Support`]) |
+//! | `kiting` | ranged units keep their distance, knights screen them ([`Kiting`]) |
+//! | `search` | two-ply expectiminimax over the simulator with a tuned evaluation ([`Search`]) |
+//!
+//! Every strategy only returns legal actions, reads only the visible state (never the
+//! battle's generator), and is deterministic given its seed, so a recorded battle can be
+//! replayed and a collection run repeated byte for byte. `docs/game.md` describes each style
+//! and holds their round-robin table.
 
+mod aggressive;
+mod common;
+mod defensive;
+mod eval;
+mod kiting;
 mod random;
+mod search;
+mod support;
+#[cfg(test)]
+mod tests;
 
+pub use aggressive::Aggressive;
+pub use defensive::Defensive;
+pub use eval::Weights;
+pub use kiting::Kiting;
 pub use random::Random;
+pub use search::{DEFAULT_DEPTH, MAX_DEPTH, Search};
+pub use support::Support;
 
 use crate::action::{Action, Legal};
 use crate::state::Battle;
@@ -30,12 +56,24 @@ pub struct UnknownStrategy {
 }
 
 /// The registered strategy names.
-pub const NAMES: &[&str] = &["random"];
+pub const NAMES: &[&str] = &[
+    "random",
+    "aggressive",
+    "defensive",
+    "support",
+    "kiting",
+    "search",
+];
 
 /// A strategy by name, seeded.
 pub fn by_name(name: &str, seed: u64) -> Result<Box<dyn Strategy>, UnknownStrategy> {
     Ok(match name {
         "random" => Box::new(Random::new(seed)),
+        "aggressive" => Box::new(Aggressive::new(seed)),
+        "defensive" => Box::new(Defensive::new(seed)),
+        "support" => Box::new(Support::new(seed)),
+        "kiting" => Box::new(Kiting::new(seed)),
+        "search" => Box::new(Search::new(seed)),
         _ => {
             return Err(UnknownStrategy {
                 name: name.to_string(),
