@@ -171,7 +171,10 @@ mod tests {
     fn rejects_bad_input() {
         assert_eq!(
             ActionMask::from_bitstring("01", 3),
-            Err(MaskError::WrongLength { expected: 3, got: 2 })
+            Err(MaskError::WrongLength {
+                expected: 3,
+                got: 2
+            })
         );
         assert_eq!(
             ActionMask::from_bitstring("0x1", 3),

@@ -60,7 +60,12 @@ pub struct FeatureDef {
 
 impl FeatureDef {
     /// A feature with a name, a description and a range.
-    pub fn new(name: impl Into<String>, description: impl Into<String>, min: f32, max: f32) -> Self {
+    pub fn new(
+        name: impl Into<String>,
+        description: impl Into<String>,
+        min: f32,
+        max: f32,
+    ) -> Self {
         Self {
             name: name.into(),
             description: description.into(),
@@ -95,8 +100,8 @@ struct RawSpec {
 impl<'de> Deserialize<'de> for FeatureSpec {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = RawSpec::deserialize(d)?;
-        let spec =
-            FeatureSpec::new(raw.name, raw.features, raw.actions).map_err(serde::de::Error::custom)?;
+        let spec = FeatureSpec::new(raw.name, raw.features, raw.actions)
+            .map_err(serde::de::Error::custom)?;
         if let Some(declared) = raw.hash
             && declared != spec.hash
         {
@@ -272,7 +277,12 @@ mod tests {
         let reordered = spec(&[("b", -1.0, 1.0), ("a", 0.0, 1.0)], &["x", "y"]).unwrap();
         let rescaled = spec(&[("a", 0.0, 2.0), ("b", -1.0, 1.0)], &["x", "y"]).unwrap();
         let more_actions = spec(&[("a", 0.0, 1.0), ("b", -1.0, 1.0)], &["x", "y", "z"]).unwrap();
-        let hashes = [base.hash(), reordered.hash(), rescaled.hash(), more_actions.hash()];
+        let hashes = [
+            base.hash(),
+            reordered.hash(),
+            rescaled.hash(),
+            more_actions.hash(),
+        ];
         for i in 0..hashes.len() {
             for j in i + 1..hashes.len() {
                 assert_ne!(hashes[i], hashes[j]);
@@ -287,16 +297,25 @@ mod tests {
     #[test]
     fn validates() {
         assert!(matches!(spec(&[], &["x"]), Err(SpecError::NoFeatures(_))));
-        assert!(matches!(spec(&[("a", 0.0, 1.0)], &[]), Err(SpecError::NoActions(_))));
+        assert!(matches!(
+            spec(&[("a", 0.0, 1.0)], &[]),
+            Err(SpecError::NoActions(_))
+        ));
         assert!(matches!(
             spec(&[("a", 0.0, 1.0), ("a", 0.0, 1.0)], &["x"]),
-            Err(SpecError::Duplicate { kind: "feature", .. })
+            Err(SpecError::Duplicate {
+                kind: "feature",
+                ..
+            })
         ));
         assert!(matches!(
             spec(&[("a", 0.0, 1.0)], &["x", "x"]),
             Err(SpecError::Duplicate { kind: "action", .. })
         ));
-        assert!(matches!(spec(&[("a", 1.0, 1.0)], &["x"]), Err(SpecError::BadRange { .. })));
+        assert!(matches!(
+            spec(&[("a", 1.0, 1.0)], &["x"]),
+            Err(SpecError::BadRange { .. })
+        ));
         assert!(matches!(
             spec(&[("a", 0.0, f32::NAN)], &["x"]),
             Err(SpecError::BadRange { .. })
@@ -312,7 +331,11 @@ mod tests {
         let tampered = json.replace(s.hash(), "t-0000000000000000");
         let err = serde_json::from_str::<FeatureSpec>(&tampered).unwrap_err();
         assert!(err.to_string().contains("hashes to"), "{err}");
-        let no_hash = r#"{"name":"t","features":[{"name":"a","min":0,"max":1}],"actions":["x","y"]}"#;
-        assert_eq!(serde_json::from_str::<FeatureSpec>(no_hash).unwrap().hash(), s.hash());
+        let no_hash =
+            r#"{"name":"t","features":[{"name":"a","min":0,"max":1}],"actions":["x","y"]}"#;
+        assert_eq!(
+            serde_json::from_str::<FeatureSpec>(no_hash).unwrap().hash(),
+            s.hash()
+        );
     }
 }

@@ -1,2 +1,23 @@
-//! The tactician command.
-fn main() {}
+//! The `tactician` command: parses flags, runs the library call, maps the result to an exit
+//! status (0 success, 1 failure, 2 usage error from clap).
+
+mod cli;
+mod cmd;
+mod config;
+mod progress;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match cmd::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        // The reader of our output went away (e.g. `| head`): not a failure.
+        Err(e) if cmd::is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! The subcommands: each turns its flags into a library config, calls the library and prints
+//! the result.
+
+mod collect;
+mod pipeline;
+mod strategies;
+mod tournament;
+
+use crate::cli::{Cli, Command};
+use serde::Serialize;
+use std::io::Write;
+
+/// Runs the command `cli` names.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Pipeline(args) => pipeline::run(args, cli.quiet),
+        Command::Collect(args) => collect::run(args, cli.quiet),
+        Command::Tournament(args) => tournament::run(args, cli.quiet),
+        Command::Strategies(args) => strategies::run(args),
+    }
+}
+
+/// Whether `e` is a write to a closed pipe.
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Prints `text` on stdout.
+fn print(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Prints `value` as pretty JSON on stdout.
+fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    print(&text)
+}

@@ -1,0 +1,158 @@
+//! The pipeline's settings file (TOML): built-in defaults, overridden by the file's values.
+//!
+//! ```toml
+//! run_dir = "runs/default"
+//!
+//! [collect]
+//! battles = 2100
+//! matchups = "all"
+//! seed = 0
+//! max_rounds = 30
+//! shard_size = 500
+//! compress = true
+//! zero_wall_clock = false
+//! # threads = 2          # default: one per core
+//! ```
+//!
+//! Unknown keys are refused, so a typo cannot silently fall back to a default. Later steps add
+//! their own sections (`[prepare]`, `[train]`, ...).
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use tactician_data::collect::Settings;
+
+/// The settings of `tactician pipeline`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PipelineConfig {
+    /// Folder for everything the pipeline writes.
+    pub run_dir: PathBuf,
+    /// The collection step.
+    pub collect: CollectSection,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        Self {
+            run_dir: PathBuf::from("runs/default"),
+            collect: CollectSection::default(),
+        }
+    }
+}
+
+/// The `[collect]` section: see `tactician collect --help` for each setting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CollectSection {
+    /// Battles to play.
+    pub battles: u64,
+    /// Matchup spec.
+    pub matchups: String,
+    /// Run seed.
+    pub seed: u64,
+    /// Round limit per battle.
+    pub max_rounds: u16,
+    /// Battles per log file.
+    pub shard_size: u64,
+    /// zstd-compress the logs.
+    pub compress: bool,
+    /// Write 0 in every wall-clock field.
+    pub zero_wall_clock: bool,
+    /// Worker threads (default: one per core). Does not change what is collected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threads: Option<usize>,
+}
+
+impl Default for CollectSection {
+    fn default() -> Self {
+        let s = Settings::default();
+        Self {
+            // 100 battles for each of the 21 matchups of the six built-in strategies.
+            battles: 2100,
+            matchups: s.matchups,
+            seed: s.seed,
+            max_rounds: s.max_rounds,
+            shard_size: s.shard_size,
+            compress: s.compress,
+            zero_wall_clock: s.zero_wall_clock,
+            threads: None,
+        }
+    }
+}
+
+impl CollectSection {
+    /// The collection settings this section describes.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            battles: self.battles,
+            matchups: self.matchups.clone(),
+            seed: self.seed,
+            max_rounds: self.max_rounds,
+            shard_size: self.shard_size,
+            compress: self.compress,
+            zero_wall_clock: self.zero_wall_clock,
+        }
+    }
+}
+
+impl PipelineConfig {
+    /// The defaults, or the defaults overridden by the TOML file at `path`.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {
+        let Some(path) = path else {
+            return Ok(Self::default());
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        Self::parse(&text).with_context(|| format!("config file {}", path.display()))
+    }
+
+    /// Parses TOML text over the defaults.
+    pub fn parse(text: &str) -> anyhow::Result<Self> {
+        // toml's message spans several lines (it quotes the offending line); keep it on one.
+        toml::from_str(text).map_err(|e| {
+            let msg = e.message().to_string();
+            match e.span() {
+                Some(span) => {
+                    let line = text[..span.start].matches('\n').count() + 1;
+                    anyhow::anyhow!("line {line}: {msg}")
+                }
+                None => anyhow::anyhow!(msg),
+            }
+        })
+    }
+
+    /// The config as TOML text.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("the config serializes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_overrides() {
+        assert_eq!(
+            PipelineConfig::parse("").unwrap(),
+            PipelineConfig::default()
+        );
+        let c =
+            PipelineConfig::parse("run_dir = \"x\"\n[collect]\nbattles = 5\nseed = 3\n").unwrap();
+        assert_eq!(c.run_dir, PathBuf::from("x"));
+        assert_eq!((c.collect.battles, c.collect.seed), (5, 3));
+        assert_eq!(c.collect.matchups, "all");
+        let back = PipelineConfig::parse(&c.to_toml()).unwrap();
+        assert_eq!(back, c);
+    }
+
+    #[test]
+    fn typos_are_refused_with_the_line() {
+        let e = PipelineConfig::parse("[collect]\nbattels = 5\n").unwrap_err();
+        let msg = format!("{e:#}");
+        assert!(msg.contains("line 2") && msg.contains("battels"), "{msg}");
+        let e = PipelineConfig::parse("[collect]\nbattles = \"many\"\n").unwrap_err();
+        assert!(format!("{e:#}").contains("line 2"), "{e:#}");
+    }
+}
