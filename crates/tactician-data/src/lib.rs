@@ -2,4 +2,6 @@
 //! datasets, statistics and training tensors.
 
 pub mod collect;
+pub mod dataset;
+pub mod ingest;
 pub mod tournament;

@@ -6,18 +6,28 @@
 //! the team slots the actions target. All values lie in `[0, 1]` or `[-1, 1]`.
 
 use crate::action::{Action, Legal};
-use crate::rules::{
-    Class, HEIGHT, MAX_ENERGY, START_BOMBS, START_POTIONS, Terrain, WIDTH, Weather,
-};
+use crate::rules::{Class, MAX_ENERGY, START_BOMBS, START_POTIONS, Terrain, WIDTH, Weather};
 use crate::state::{Battle, UnitId};
 use std::sync::OnceLock;
 use tactician_battle::{Encoder, FeatureDef, FeatureSpec};
 
-/// Name of this encoder in specs and logs.
-pub const ENCODER_NAME: &str = "skirmish-v1";
+/// Name of this encoder in specs and logs. The spec hash covers feature names, order and
+/// ranges; a change that keeps those but changes what a value means (a new scale, say) must
+/// bump this name, so models trained on the old meaning are refused.
+pub const ENCODER_NAME: &str = "skirmish-v2";
 
-const MAX_DIST: f32 = (WIDTH + HEIGHT - 2) as f32;
-const HP_SCALE: f32 = 120.0;
+// Scales are powers of two where the quantity allows: the features are then exact binary
+// fractions with short decimal forms, which keeps battle logs small and quick to read.
+/// Scale of columns and column offsets (the board is 8 wide).
+const X_SCALE: f32 = 8.0;
+/// Scale of rows and row offsets (6 rows; 8 keeps it a power of two).
+const Y_SCALE: f32 = 8.0;
+/// Scale of distances (at most 12 on this board).
+const DIST_SCALE: f32 = 16.0;
+/// Scale of absolute health (the largest maximum is 120).
+const HP_SCALE: f32 = 128.0;
+/// Scale of small counts: units (3), poison turns (3), cooldowns (3), threats (3).
+const COUNT_SCALE: f32 = 4.0;
 const SHIELD_SCALE: f32 = 25.0;
 
 /// The built-in game's encoder.
@@ -114,7 +124,7 @@ fn threat_at(battle: &Battle, side: u8, x: u8, y: u8) -> f32 {
             }
         }
     }
-    n as f32 / 3.0
+    n as f32 / COUNT_SCALE
 }
 
 fn layout(battle: &Battle, me: UnitId, legal: Legal, w: &mut impl Sink) {
@@ -172,17 +182,17 @@ fn layout(battle: &Battle, me: UnitId, legal: Legal, w: &mut impl Sink) {
     );
     w.f(
         &n("own_alive"),
-        "living own units / 3",
+        "living own units / 4",
         0.0,
         1.0,
-        battle.alive_count(side) as f32 / 3.0,
+        battle.alive_count(side) as f32 / COUNT_SCALE,
     );
     w.f(
         &n("enemy_alive"),
-        "living enemy units / 3",
+        "living enemy units / 4",
         0.0,
         1.0,
-        battle.alive_count(foe) as f32 / 3.0,
+        battle.alive_count(foe) as f32 / COUNT_SCALE,
     );
     let (oh, eh) = (battle.health_fraction(side), battle.health_fraction(foe));
     w.f(
@@ -227,7 +237,7 @@ fn layout(battle: &Battle, me: UnitId, legal: Legal, w: &mut impl Sink) {
     );
     w.f(
         &n("self_hp_abs"),
-        "health / 120 (largest maximum)",
+        "health / 128 (the largest maximum is 120)",
         0.0,
         1.0,
         f32::from(u.hp) / HP_SCALE,
@@ -241,24 +251,24 @@ fn layout(battle: &Battle, me: UnitId, legal: Legal, w: &mut impl Sink) {
     );
     w.f(
         &n("self_x"),
-        "column in the own frame / 7 (0 = own edge)",
+        "column in the own frame / 8 (0 = own edge)",
         0.0,
         1.0,
-        f32::from(fx(u.x)) / (WIDTH - 1) as f32,
+        f32::from(fx(u.x)) / X_SCALE,
     );
     w.f(
         &n("self_y"),
-        "row / 5 (0 = north edge)",
+        "row / 8 (0 = north edge)",
         0.0,
         1.0,
-        f32::from(u.y) / (HEIGHT - 1) as f32,
+        f32::from(u.y) / Y_SCALE,
     );
     w.f(
         &n("self_poison"),
-        "poison turns / 3",
+        "poison turns / 4",
         0.0,
         1.0,
-        f32::from(u.poison) / 3.0,
+        f32::from(u.poison) / COUNT_SCALE,
     );
     w.f(
         &n("self_burn"),
@@ -292,10 +302,10 @@ fn layout(battle: &Battle, me: UnitId, legal: Legal, w: &mut impl Sink) {
     );
     w.f(
         &n("self_offense_cd"),
-        "offensive skill cooldown / 3",
+        "offensive skill cooldown / 4",
         0.0,
         1.0,
-        f32::from(u.cd_offense) / 3.0,
+        f32::from(u.cd_offense) / COUNT_SCALE,
     );
     w.f(
         &n("self_support_ready"),
@@ -306,17 +316,17 @@ fn layout(battle: &Battle, me: UnitId, legal: Legal, w: &mut impl Sink) {
     );
     w.f(
         &n("self_support_cd"),
-        "support skill cooldown / 3",
+        "support skill cooldown / 4",
         0.0,
         1.0,
-        f32::from(u.cd_support) / 3.0,
+        f32::from(u.cd_support) / COUNT_SCALE,
     );
     w.f(
         &n("self_reach"),
-        "basic attack reach here (terrain, weather) / 5",
+        "basic attack reach here (terrain, weather) / 8",
         0.0,
         1.0,
-        f32::from(battle.reach(st.range, u.x, u.y)) / 5.0,
+        f32::from(battle.reach(st.range, u.x, u.y)) / 8.0,
     );
     let here = battle.terrain(u.x, u.y);
     w.f(
@@ -342,7 +352,7 @@ fn layout(battle: &Battle, me: UnitId, legal: Legal, w: &mut impl Sink) {
     );
     w.f(
         &n("self_threat"),
-        "enemies able to attack this tile next turn / 3",
+        "enemies able to attack this tile next turn / 4",
         0.0,
         1.0,
         threat_at(battle, side, u.x, u.y),
@@ -392,7 +402,7 @@ fn layout(battle: &Battle, me: UnitId, legal: Legal, w: &mut impl Sink) {
             .map_or(0.0, |(x, y)| threat_at(battle, side, x, y));
         w.f(
             &|| name("threat"),
-            "enemies able to attack that tile next turn / 3 (0 if closed)",
+            "enemies able to attack that tile next turn / 4 (0 if closed)",
             0.0,
             1.0,
             threat,
@@ -445,35 +455,35 @@ fn layout(battle: &Battle, me: UnitId, legal: Legal, w: &mut impl Sink) {
             1.0,
             v(f32::from(a.energy) / 100.0),
         );
-        let dx = (f32::from(fx(a.x)) - f32::from(fx(u.x))) / (WIDTH - 1) as f32;
-        let dy = (f32::from(a.y) - f32::from(u.y)) / (HEIGHT - 1) as f32;
+        let dx = (f32::from(fx(a.x)) - f32::from(fx(u.x))) / X_SCALE;
+        let dy = (f32::from(a.y) - f32::from(u.y)) / Y_SCALE;
         w.f(
             &|| name("dx"),
-            "column offset from the acting unit, own frame / 7",
+            "column offset from the acting unit, own frame / 8",
             -1.0,
             1.0,
             v(dx),
         );
         w.f(
             &|| name("dy"),
-            "row offset from the acting unit / 5",
+            "row offset from the acting unit / 8",
             -1.0,
             1.0,
             v(dy),
         );
         w.f(
             &|| name("dist"),
-            "distance from the acting unit / 12",
+            "distance from the acting unit / 16",
             0.0,
             1.0,
-            v(f32::from(a.dist(&u)) / MAX_DIST),
+            v(f32::from(a.dist(&u)) / DIST_SCALE),
         );
         w.f(
             &|| name("poison"),
-            "poison turns / 3",
+            "poison turns / 4",
             0.0,
             1.0,
-            f32::from(a.poison) / 3.0,
+            f32::from(a.poison) / COUNT_SCALE,
         );
         w.f(
             &|| name("burn"),
@@ -545,7 +555,7 @@ fn layout(battle: &Battle, me: UnitId, legal: Legal, w: &mut impl Sink) {
         );
         w.f(
             &|| name("hp_abs"),
-            "health / 120",
+            "health / 128",
             0.0,
             1.0,
             f32::from(e.hp) / HP_SCALE,
@@ -557,18 +567,18 @@ fn layout(battle: &Battle, me: UnitId, legal: Legal, w: &mut impl Sink) {
             1.0,
             v(f32::from(e.energy) / 100.0),
         );
-        let dx = (f32::from(fx(e.x)) - f32::from(fx(u.x))) / (WIDTH - 1) as f32;
-        let dy = (f32::from(e.y) - f32::from(u.y)) / (HEIGHT - 1) as f32;
+        let dx = (f32::from(fx(e.x)) - f32::from(fx(u.x))) / X_SCALE;
+        let dy = (f32::from(e.y) - f32::from(u.y)) / Y_SCALE;
         w.f(
             &|| name("dx"),
-            "column offset from the acting unit, own frame / 7",
+            "column offset from the acting unit, own frame / 8",
             -1.0,
             1.0,
             v(dx),
         );
         w.f(
             &|| name("dy"),
-            "row offset from the acting unit / 5",
+            "row offset from the acting unit / 8",
             -1.0,
             1.0,
             v(dy),
@@ -576,17 +586,17 @@ fn layout(battle: &Battle, me: UnitId, legal: Legal, w: &mut impl Sink) {
         let d = e.dist(&u);
         w.f(
             &|| name("dist"),
-            "distance from the acting unit / 12",
+            "distance from the acting unit / 16",
             0.0,
             1.0,
-            v(f32::from(d) / MAX_DIST),
+            v(f32::from(d) / DIST_SCALE),
         );
         w.f(
             &|| name("poison"),
-            "poison turns / 3",
+            "poison turns / 4",
             0.0,
             1.0,
-            f32::from(e.poison) / 3.0,
+            f32::from(e.poison) / COUNT_SCALE,
         );
         w.f(
             &|| name("burn"),

@@ -44,4 +44,4 @@ pub use engine::{Chances, GameError, Roll};
 pub use event::{Cause, Event, EventSink, Item, Resisted, Status};
 pub use rng::SplitMix64;
 pub use rules::{Class, GameConfig, Terrain, Weather};
-pub use state::{Battle, Outcome, Setup, Snapshot, StateError, Unit, UnitId, Victory};
+pub use state::{Battle, Outcome, Setup, Snapshot, StateError, Unit, UnitId, UnitState, Victory};

@@ -68,12 +68,42 @@ fn is_zero(v: &u8) -> bool {
     *v == 0
 }
 
-/// One unit's state. A unit with `hp == 0` is knocked out and off the board. In JSON, status,
-/// shield and cooldown fields that are zero are left out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// One unit's state. A unit with `hp == 0` is knocked out and off the board.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Unit {
     /// Its class.
     pub class: Class,
+    /// Column (0 = west edge).
+    pub x: u8,
+    /// Row (0 = north edge).
+    pub y: u8,
+    /// Health, 0 when knocked out.
+    pub hp: i16,
+    /// Energy, 0..=100.
+    pub energy: u8,
+    /// Poison turns left.
+    pub poison: u8,
+    /// Burn turns left.
+    pub burn: u8,
+    /// Stunned own turns left.
+    pub stun: u8,
+    /// Shield amount left.
+    pub shield: u8,
+    /// Own turn starts before the shield expires.
+    pub shield_turns: u8,
+    /// Own turns before the offensive skill is ready.
+    pub cd_offense: u8,
+    /// Own turns before the support skill is ready.
+    pub cd_support: u8,
+    /// Tie-breaker among units of equal speed (higher acts first), distinct per unit.
+    pub initiative: u8,
+}
+
+/// The changing part of a unit, as a [`Snapshot`] records it (its class and initiative never
+/// change and live in the [`Setup`]). In JSON, status, shield and cooldown fields that are
+/// zero are left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct UnitState {
     /// Column (0 = west edge).
     pub x: u8,
     /// Row (0 = north edge).
@@ -103,8 +133,49 @@ pub struct Unit {
     /// Own turns before the support skill is ready.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub cd_support: u8,
-    /// Tie-breaker among units of equal speed (higher acts first), distinct per unit.
-    pub initiative: u8,
+}
+
+impl UnitState {
+    /// The changing part of `unit`.
+    pub const fn of(u: &Unit) -> Self {
+        Self {
+            x: u.x,
+            y: u.y,
+            hp: u.hp,
+            energy: u.energy,
+            poison: u.poison,
+            burn: u.burn,
+            stun: u.stun,
+            shield: u.shield,
+            shield_turns: u.shield_turns,
+            cd_offense: u.cd_offense,
+            cd_support: u.cd_support,
+        }
+    }
+
+    /// A whole unit from this state and the fixed facts of its slot.
+    pub const fn with(self, class: Class, initiative: u8) -> Unit {
+        Unit {
+            class,
+            x: self.x,
+            y: self.y,
+            hp: self.hp,
+            energy: self.energy,
+            poison: self.poison,
+            burn: self.burn,
+            stun: self.stun,
+            shield: self.shield,
+            shield_turns: self.shield_turns,
+            cd_offense: self.cd_offense,
+            cd_support: self.cd_support,
+            initiative,
+        }
+    }
+
+    /// Whether the unit is still in the battle.
+    pub const fn alive(&self) -> bool {
+        self.hp > 0
+    }
 }
 
 impl Unit {
@@ -282,6 +353,9 @@ pub struct Setup {
     pub map: Vec<String>,
     /// Classes of each side's slots.
     pub teams: [[Class; TEAM_SIZE]; 2],
+    /// Initiative of each side's slots: the tie-breaker among units of equal speed (higher
+    /// acts first); the six values are 0..6 in some order.
+    pub initiative: [[u8; TEAM_SIZE]; 2],
 }
 
 /// The changing part of a battle, as recorded before every decision.
@@ -301,8 +375,8 @@ pub struct Snapshot {
     pub potions: [u8; 2],
     /// Bombs left per side.
     pub bombs: [u8; 2],
-    /// The six units, side 0 slot 0 first.
-    pub units: Vec<Unit>,
+    /// The six units, side 0 slot 0 first (their classes and initiatives are in the setup).
+    pub units: Vec<UnitState>,
     /// The result, once over.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<Outcome>,
@@ -323,9 +397,9 @@ pub enum StateError {
     /// The snapshot lists a number of units other than six.
     #[error("snapshot lists {0} units, expected {UNITS}")]
     UnitCount(usize),
-    /// A unit's class differs from the setup's team.
-    #[error("unit {0:?} has class {1:?} but the setup says {2:?}")]
-    ClassMismatch(UnitId, Class, Class),
+    /// The setup's initiatives are not 0..6 each once.
+    #[error("the setup's initiatives must be 0, 1, 2, 3, 4, 5, each once")]
+    BadInitiative,
     /// A unit's numbers are out of their range.
     #[error("unit {0:?}: {1}")]
     BadUnit(UnitId, &'static str),
@@ -356,13 +430,17 @@ impl Battle {
     /// The fixed part of this battle.
     pub fn setup(&self) -> Setup {
         let mut teams = [[Class::Knight; TEAM_SIZE]; 2];
+        let mut initiative = [[0u8; TEAM_SIZE]; 2];
         for u in UnitId::all() {
-            teams[u.side() as usize][u.slot() as usize] = self.units[u.index()].class;
+            let unit = &self.units[u.index()];
+            teams[u.side() as usize][u.slot() as usize] = unit.class;
+            initiative[u.side() as usize][u.slot() as usize] = unit.initiative;
         }
         Setup {
             config: self.config,
             map: self.map_rows(),
             teams,
+            initiative,
         }
     }
 
@@ -376,7 +454,7 @@ impl Battle {
             weather: self.weather,
             potions: self.potions,
             bombs: self.bombs,
-            units: self.units.to_vec(),
+            units: self.units.iter().map(UnitState::of).collect(),
             outcome: self.outcome,
             rng: self.rng.state(),
         }
@@ -399,24 +477,24 @@ impl Battle {
         if snap.units.len() != UNITS {
             return Err(StateError::UnitCount(snap.units.len()));
         }
-        let mut units = [snap.units[0]; UNITS];
-        units.copy_from_slice(&snap.units);
+        let mut initiatives: Vec<u8> = setup.initiative.iter().flatten().copied().collect();
+        initiatives.sort_unstable();
+        if initiatives != [0, 1, 2, 3, 4, 5] {
+            return Err(StateError::BadInitiative);
+        }
+        let units: [Unit; UNITS] = std::array::from_fn(|i| {
+            let id = UnitId(i as u8);
+            let (side, slot) = (id.side() as usize, id.slot() as usize);
+            snap.units[i].with(setup.teams[side][slot], setup.initiative[side][slot])
+        });
         for id in UnitId::all() {
-            check_unit(id, &units[id.index()], setup, &terrain)?;
+            check_unit(id, &units[id.index()], &terrain)?;
             for other in UnitId::all().filter(|o| o.0 < id.0) {
                 let (u, o) = (&units[id.index()], &units[other.index()]);
                 if u.alive() && o.alive() && u.x == o.x && u.y == o.y {
                     return Err(StateError::Overlap(other, id));
                 }
             }
-        }
-        let mut initiatives: Vec<u8> = units.iter().map(|u| u.initiative).collect();
-        initiatives.sort_unstable();
-        if initiatives != [0, 1, 2, 3, 4, 5] {
-            return Err(StateError::BadUnit(
-                UnitId(0),
-                "initiatives must be 0..6, each once",
-            ));
         }
         if snap.potions.iter().any(|&p| p > START_POTIONS)
             || snap.bombs.iter().any(|&b| b > START_BOMBS)
@@ -499,17 +577,8 @@ impl Battle {
 }
 
 /// Checks one unit of a snapshot against the rules' ranges.
-fn check_unit(
-    id: UnitId,
-    u: &Unit,
-    setup: &Setup,
-    terrain: &[Terrain; TILES],
-) -> Result<(), StateError> {
+fn check_unit(id: UnitId, u: &Unit, terrain: &[Terrain; TILES]) -> Result<(), StateError> {
     let bad = |why| Err(StateError::BadUnit(id, why));
-    let expected = setup.teams[id.side() as usize][id.slot() as usize];
-    if u.class != expected {
-        return Err(StateError::ClassMismatch(id, u.class, expected));
-    }
     let stats = u.class.stats();
     if u.hp < 0 || u.hp > stats.max_hp {
         return bad("health out of range");

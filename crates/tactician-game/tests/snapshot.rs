@@ -253,7 +253,7 @@ fn corrupt(b: &Battle, edit: impl FnOnce(&mut Setup, &mut Snapshot)) -> Result<B
 }
 
 /// Knocks a unit out the way the engine does: no health, no statuses.
-fn knock_out(u: &mut tactician_game::Unit) {
+fn knock_out(u: &mut tactician_game::UnitState) {
     (u.hp, u.poison, u.burn, u.stun, u.shield, u.shield_turns) = (0, 0, 0, 0, 0, 0);
 }
 
@@ -278,7 +278,8 @@ fn corrupted_snapshots_are_refused() {
         });
         assert!(matches!(r, Err(StateError::Overlap(_, _))), "{r:?}");
 
-        let r = corrupt(&b, |_, s| s.units[actor].hp = s.units[actor].max_hp() + 1);
+        let max_hp = b.units()[actor].max_hp();
+        let r = corrupt(&b, |_, s| s.units[actor].hp = max_hp + 1);
         assert!(matches!(r, Err(StateError::BadUnit(_, _))), "{r:?}");
         let r = corrupt(&b, |_, s| s.units[actor].hp = -1);
         assert!(matches!(r, Err(StateError::BadUnit(_, _))), "{r:?}");
@@ -288,8 +289,10 @@ fn corrupted_snapshots_are_refused() {
         assert!(matches!(r, Err(StateError::BadUnit(_, _))), "{r:?}");
         let r = corrupt(&b, |_, s| s.units[actor].y = 200);
         assert!(matches!(r, Err(StateError::BadUnit(_, _))), "{r:?}");
-        let r = corrupt(&b, |_, s| s.units[1].initiative = s.units[0].initiative);
-        assert!(matches!(r, Err(StateError::BadUnit(_, _))), "{r:?}");
+        let r = corrupt(&b, |g, _| g.initiative[0][1] = g.initiative[0][0]);
+        assert_eq!(r, Err(StateError::BadInitiative));
+        let r = corrupt(&b, |g, _| g.initiative[1][2] = 6);
+        assert_eq!(r, Err(StateError::BadInitiative));
 
         let r = corrupt(&b, |g, _| g.map[2].replace_range(3..4, "X"));
         assert_eq!(r, Err(StateError::MapTile('X')));
@@ -311,12 +314,18 @@ fn corrupted_snapshots_are_refused() {
         let r = corrupt(&b, |_, s| s.units.clear());
         assert_eq!(r, Err(StateError::UnitCount(0)));
 
+        // Classes come from the setup: swapped teams either give each unit its new class or,
+        // when a unit's health exceeds the new class's maximum, are refused.
         let r = corrupt(&b, |g, _| g.teams.swap(0, 1));
-        let same_teams = b.setup().teams[0] == b.setup().teams[1];
-        assert!(
-            same_teams || matches!(r, Err(StateError::ClassMismatch(..))),
-            "{r:?}"
-        );
+        match r {
+            Ok(rebuilt) => {
+                for u in UnitId::all() {
+                    let class = b.setup().teams[1 - u.side() as usize][u.slot() as usize];
+                    assert_eq!(rebuilt.unit(u).class, class);
+                }
+            }
+            Err(e) => assert!(matches!(e, StateError::BadUnit(_, _)), "{e:?}"),
+        }
 
         let r = corrupt(&b, |_, s| knock_out(&mut s.units[actor]));
         assert_eq!(r, Err(StateError::BadActor));

@@ -182,7 +182,7 @@ fn changed_battle_facts_are_caught() {
     t.decisions.push(extra);
     assert!(matches!(replay(&t), Err(ReplayError::EndedEarly { .. })));
     let mut t = r.clone();
-    t.encoder.hash = "skirmish-v1-0000".into();
+    t.encoder.hash = "skirmish-v2-0000".into();
     assert!(matches!(replay(&t), Err(ReplayError::Encoder { .. })));
     let mut t = r.clone();
     t.game.version = "0.9.0".into();

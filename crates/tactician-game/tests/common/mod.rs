@@ -289,6 +289,7 @@ pub fn mirror(setup: &Setup, snap: &Snapshot) -> (Setup, Snapshot) {
         config: setup.config,
         map,
         teams: [setup.teams[1], setup.teams[0]],
+        initiative: [setup.initiative[1], setup.initiative[0]],
     };
     let mut units = snap.units.clone();
     for id in UnitId::all() {

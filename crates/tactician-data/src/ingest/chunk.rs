@@ -1,0 +1,91 @@
+//! Parsing a chunk of lines (run in parallel, one chunk per task).
+
+use super::columns::{BattleMeta, Transitions};
+use super::reason::Reject;
+use super::record::{DatasetEncoder, Source, parse_battle};
+
+/// What a chunk of lines held.
+#[derive(Debug, Default)]
+pub struct ChunkResult {
+    /// Decisions of the accepted battles.
+    pub rows: Transitions,
+    /// Accepted battles, in line order (`rows.battle` indexes this list).
+    pub battles: Vec<BattleMeta>,
+    /// Rejected records with their line numbers, in line order.
+    pub rejects: Vec<(u64, Reject)>,
+    /// Records read (non-blank lines).
+    pub records: u64,
+}
+
+/// Parses every non-blank line of `data` (lines numbered from `first_line`).
+pub fn parse_chunk(
+    file: u32,
+    first_line: u64,
+    data: &[u8],
+    encoder: &DatasetEncoder,
+) -> ChunkResult {
+    let mut out = ChunkResult::default();
+    for (this, line) in (first_line..).zip(data.split(|&b| b == b'\n')) {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(|b| b.is_ascii_whitespace()) {
+            continue;
+        }
+        out.records += 1;
+        let source = Source { file, line: this };
+        let index = out.battles.len() as u32;
+        match parse_battle(line, encoder, source, index, &mut out.rows) {
+            Ok(meta) => out.battles.push(meta),
+            Err(reject) => out.rejects.push((this, reject)),
+        }
+    }
+    out
+}
+
+/// Keeps only the battles (and their rows) for which `keep` is true.
+pub fn retain(result: &mut ChunkResult, keep: &[bool]) {
+    if keep.iter().all(|&k| k) {
+        return;
+    }
+    let nf = if result.rows.is_empty() {
+        0
+    } else {
+        result.rows.features.len() / result.rows.len()
+    };
+    let na = if result.rows.is_empty() {
+        0
+    } else {
+        result.rows.legal.len() / result.rows.len()
+    };
+    let old = std::mem::take(&mut result.rows);
+    let mut new_index = vec![u32::MAX; keep.len()];
+    let mut battles = Vec::new();
+    for (i, b) in std::mem::take(&mut result.battles).into_iter().enumerate() {
+        if keep[i] {
+            new_index[i] = battles.len() as u32;
+            battles.push(b);
+        }
+    }
+    let rows = &mut result.rows;
+    for r in 0..old.len() {
+        let b = old.battle[r] as usize;
+        if !keep[b] {
+            continue;
+        }
+        rows.battle.push(new_index[b]);
+        rows.turn.push(old.turn[r]);
+        rows.round.push(old.round[r]);
+        rows.side.push(old.side[r]);
+        rows.actor.push(old.actor[r]);
+        rows.features
+            .extend_from_slice(&old.features[r * nf..(r + 1) * nf]);
+        rows.legal
+            .extend_from_slice(&old.legal[r * na..(r + 1) * na]);
+        rows.action.push(old.action[r]);
+        rows.decision_us.push(old.decision_us[r]);
+        rows.reward.push(old.reward[r]);
+        rows.done.push(old.done[r]);
+        rows.material.push(old.material[r]);
+        rows.effects.push(old.effects[r]);
+    }
+    result.battles = battles;
+}

@@ -1,0 +1,433 @@
+//! Streaming battle-log files into chunks of whole lines.
+//!
+//! A file is read in blocks, decompressed on the fly when it starts with the zstd magic
+//! number, and cut at line ends, so memory stays bounded whatever the file size: one block,
+//! plus the longest line (itself bounded by `max_line`).
+
+use super::reason::Reason;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
+
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
+
+/// What the reader produces, in file order.
+#[derive(Debug)]
+pub enum Item {
+    /// Whole lines (each ending in `\n`, except perhaps the last line of a file).
+    Lines {
+        /// File index.
+        file: u32,
+        /// Line number of the first line (1-based).
+        first_line: u64,
+        /// The bytes.
+        data: Vec<u8>,
+    },
+    /// A record that cannot be read: an over-long line, or the unreadable rest of a file.
+    Failure {
+        /// File index.
+        file: u32,
+        /// Line number where it starts.
+        line: u64,
+        /// Why.
+        reason: Reason,
+        /// Details.
+        detail: String,
+    },
+    /// Whole zstd frames of a multi-frame file, still compressed, to be decompressed in
+    /// parallel. Line numbers are counted by the consumer, in order.
+    Frames {
+        /// File index.
+        file: u32,
+        /// The compressed bytes of consecutive frames.
+        data: Vec<u8>,
+        /// End offset of each frame in `data`.
+        ends: Vec<usize>,
+    },
+    /// The rest of a multi-frame file cannot be cut into frames (a corrupt or truncated frame
+    /// header). The consumer assigns the line number.
+    FramesBroken {
+        /// File index.
+        file: u32,
+        /// What went wrong.
+        detail: String,
+    },
+    /// A file was read to its end (or to an unrecoverable error, reported just before).
+    FileDone {
+        /// File index.
+        file: u32,
+        /// Bytes read from disk.
+        bytes: u64,
+        /// Whether it was zstd-compressed.
+        compressed: bool,
+    },
+}
+
+/// Reader settings.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadOptions {
+    /// Target size of a chunk of lines.
+    pub chunk_bytes: usize,
+    /// Longest line accepted; longer ones are quarantined as [`Reason::TooLarge`]. Also the
+    /// largest zstd frame read whole in frame mode.
+    pub max_line: usize,
+}
+
+/// A zstd file whose first frame ends within this many bytes is read frame by frame.
+const FRAME_MODE_PROBE: usize = 8 << 20;
+
+struct Counting<R> {
+    inner: R,
+    bytes: u64,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+/// Opens `path` and checks it can be read; the error names the file.
+pub fn open(path: &Path) -> io::Result<File> {
+    let f = File::open(path)?;
+    if f.metadata()?.is_dir() {
+        return Err(io::Error::other("is a directory"));
+    }
+    Ok(f)
+}
+
+/// Reads one file, sending items to `emit` until it returns `false` (the consumer stopped).
+pub fn read_file(file_idx: u32, file: File, opts: ReadOptions, emit: &mut dyn FnMut(Item) -> bool) {
+    let mut raw = BufReader::with_capacity(
+        1 << 16,
+        Counting {
+            inner: file,
+            bytes: 0,
+        },
+    );
+    let compressed = match raw.fill_buf() {
+        Ok(head) => head.len() >= 4 && head[..4] == ZSTD_MAGIC,
+        Err(e) => {
+            emit(Item::Failure {
+                file: file_idx,
+                line: 1,
+                reason: Reason::ReadError,
+                detail: format!("read error: {e}"),
+            });
+            emit(Item::FileDone {
+                file: file_idx,
+                bytes: 0,
+                compressed: false,
+            });
+            return;
+        }
+    };
+    let bytes = |r: &BufReader<Counting<File>>| r.get_ref().bytes;
+    if compressed {
+        let probed = probe(&mut raw);
+        match probed {
+            Ok(Probe::Frames { buf, eof }) => {
+                if read_frames(&mut raw, buf, eof, file_idx, opts, emit) {
+                    let n = bytes(&raw);
+                    emit(Item::FileDone {
+                        file: file_idx,
+                        bytes: n,
+                        compressed,
+                    });
+                }
+            }
+            Ok(Probe::Stream(head)) => {
+                let chained = io::Cursor::new(head).chain(&mut raw);
+                match zstd::stream::read::Decoder::new(chained) {
+                    Ok(mut dec) => {
+                        if split_lines(&mut dec, file_idx, opts, Reason::CorruptCompression, emit) {
+                            drop(dec);
+                            let n = bytes(&raw);
+                            emit(Item::FileDone {
+                                file: file_idx,
+                                bytes: n,
+                                compressed,
+                            });
+                        }
+                    }
+                    Err(e) => {
+                        emit(Item::Failure {
+                            file: file_idx,
+                            line: 1,
+                            reason: Reason::CorruptCompression,
+                            detail: format!("zstd: {e}"),
+                        });
+                        emit(Item::FileDone {
+                            file: file_idx,
+                            bytes: 0,
+                            compressed,
+                        });
+                    }
+                }
+            }
+            Err(e) => {
+                emit(Item::Failure {
+                    file: file_idx,
+                    line: 1,
+                    reason: Reason::ReadError,
+                    detail: format!("read error: {e}"),
+                });
+                emit(Item::FileDone {
+                    file: file_idx,
+                    bytes: 0,
+                    compressed,
+                });
+            }
+        }
+    } else {
+        let ok = split_lines(&mut raw, file_idx, opts, Reason::ReadError, emit);
+        if ok {
+            emit(Item::FileDone {
+                file: file_idx,
+                bytes: bytes(&raw),
+                compressed,
+            });
+        }
+    }
+}
+
+enum Probe {
+    /// The first frame ends within the probe window: read frame by frame.
+    Frames { buf: Vec<u8>, eof: bool },
+    /// Stream-decompress, starting with these already-read bytes.
+    Stream(Vec<u8>),
+}
+
+/// Reads the start of a zstd file to decide how to read it: frame by frame when its first
+/// frame is whole within [`FRAME_MODE_PROBE`] bytes, else as one stream.
+fn probe(raw: &mut dyn Read) -> io::Result<Probe> {
+    use zstd::zstd_safe;
+    let mut buf: Vec<u8> = Vec::with_capacity(1 << 20);
+    loop {
+        let n = read_some(raw, &mut buf, 1 << 20)?;
+        let whole = zstd_safe::find_frame_compressed_size(&buf).is_ok();
+        if whole {
+            return Ok(Probe::Frames { buf, eof: n == 0 });
+        }
+        if n == 0 || buf.len() >= FRAME_MODE_PROBE {
+            return Ok(Probe::Stream(buf));
+        }
+    }
+}
+
+/// Reads a multi-frame zstd file frame by frame, starting with `buf` (already read), and
+/// emits groups of whole compressed frames. Returns whether the consumer wants more.
+fn read_frames(
+    raw: &mut dyn Read,
+    mut buf: Vec<u8>,
+    mut eof: bool,
+    file: u32,
+    opts: ReadOptions,
+    emit: &mut dyn FnMut(Item) -> bool,
+) -> bool {
+    use zstd::zstd_safe;
+    // Compressed bytes per group: battle logs compress about eight to one.
+    let target = (opts.chunk_bytes / 8).max(1 << 12);
+    let mut pos = 0;
+    let mut chunk: Vec<u8> = Vec::with_capacity(target * 2);
+    let mut ends: Vec<usize> = Vec::new();
+    loop {
+        match zstd_safe::find_frame_compressed_size(&buf[pos..]) {
+            Ok(n) => {
+                chunk.extend_from_slice(&buf[pos..pos + n]);
+                ends.push(chunk.len());
+                pos += n;
+                if chunk.len() >= target {
+                    let data = std::mem::replace(&mut chunk, Vec::with_capacity(target * 2));
+                    if !emit(Item::Frames {
+                        file,
+                        data,
+                        ends: std::mem::take(&mut ends),
+                    }) {
+                        return false;
+                    }
+                }
+            }
+            Err(_) if !eof && buf.len() - pos <= opts.max_line => {
+                buf.drain(..pos);
+                pos = 0;
+                match read_some(raw, &mut buf, 1 << 20) {
+                    Ok(n) => eof = n == 0,
+                    Err(e) => {
+                        return flush_frames(file, chunk, ends, emit)
+                            && emit(Item::FramesBroken {
+                                file,
+                                detail: format!("read error: {e}"),
+                            });
+                    }
+                }
+            }
+            Err(code) => {
+                let rest = buf.len() - pos;
+                let ok = flush_frames(file, chunk, ends, emit);
+                if rest == 0 {
+                    return ok;
+                }
+                let detail = if rest > opts.max_line {
+                    format!(
+                        "a zstd frame is larger than the {} byte limit",
+                        opts.max_line
+                    )
+                } else {
+                    format!(
+                        "zstd: {} in the last {rest} bytes of the file",
+                        zstd_safe::get_error_name(code)
+                    )
+                };
+                return ok && emit(Item::FramesBroken { file, detail });
+            }
+        }
+    }
+}
+
+fn flush_frames(
+    file: u32,
+    data: Vec<u8>,
+    ends: Vec<usize>,
+    emit: &mut dyn FnMut(Item) -> bool,
+) -> bool {
+    ends.is_empty() || emit(Item::Frames { file, data, ends })
+}
+
+/// Appends up to `n` bytes read from `src` to `buf`; returns how many (0 at the end).
+fn read_some(src: &mut dyn Read, buf: &mut Vec<u8>, n: usize) -> io::Result<usize> {
+    let start = buf.len();
+    buf.resize(start + n, 0);
+    let got = read_full(src, &mut buf[start..]);
+    buf.truncate(start + *got.as_ref().unwrap_or(&0));
+    got
+}
+
+/// Cuts a stream into chunks of whole lines. Returns `false` if the consumer stopped.
+fn split_lines(
+    src: &mut dyn Read,
+    file: u32,
+    opts: ReadOptions,
+    error_reason: Reason,
+    emit: &mut dyn FnMut(Item) -> bool,
+) -> bool {
+    let mut buf: Vec<u8> = Vec::with_capacity(opts.chunk_bytes * 2);
+    let mut next_line: u64 = 1;
+    // While skipping the rest of an over-long line.
+    let mut skipping = false;
+    loop {
+        let start = buf.len();
+        let want = opts.chunk_bytes.max(1 << 12);
+        buf.resize(start + want, 0);
+        let n = match read_full(src, &mut buf[start..]) {
+            Ok(n) => n,
+            Err(e) => {
+                buf.truncate(start);
+                // Whole lines before the failure are good; the partial line and the rest are
+                // one unreadable record.
+                if let Some(last) = memchr::memrchr(b'\n', &buf) {
+                    let rest = buf.split_off(last + 1);
+                    let lines = memchr::memchr_iter(b'\n', &buf).count() as u64;
+                    if !skipping
+                        && !emit(Item::Lines {
+                            file,
+                            first_line: next_line,
+                            data: buf,
+                        })
+                    {
+                        return false;
+                    }
+                    next_line += lines;
+                    drop(rest);
+                }
+                let what = if error_reason == Reason::CorruptCompression {
+                    "zstd"
+                } else {
+                    "read error"
+                };
+                return emit(Item::Failure {
+                    file,
+                    line: next_line,
+                    reason: error_reason,
+                    detail: format!(
+                        "{what}: {e}; the rest of the file from this line could not be read"
+                    ),
+                });
+            }
+        };
+        buf.truncate(start + n);
+        let eof = n == 0;
+        if skipping {
+            match memchr::memchr(b'\n', &buf) {
+                Some(i) => {
+                    buf.drain(..=i);
+                    next_line += 1;
+                    skipping = false;
+                }
+                None => {
+                    buf.clear();
+                    if eof {
+                        return true;
+                    }
+                    continue;
+                }
+            }
+        }
+        if eof {
+            if !buf.is_empty() {
+                return emit(Item::Lines {
+                    file,
+                    first_line: next_line,
+                    data: buf,
+                });
+            }
+            return true;
+        }
+        match memchr::memrchr(b'\n', &buf) {
+            Some(last) => {
+                let rest = buf[last + 1..].to_vec();
+                buf.truncate(last + 1);
+                let lines = memchr::memchr_iter(b'\n', &buf).count() as u64;
+                let chunk = std::mem::replace(&mut buf, rest);
+                if !emit(Item::Lines {
+                    file,
+                    first_line: next_line,
+                    data: chunk,
+                }) {
+                    return false;
+                }
+                next_line += lines;
+                buf.reserve(opts.chunk_bytes);
+            }
+            None if buf.len() > opts.max_line => {
+                if !emit(Item::Failure {
+                    file,
+                    line: next_line,
+                    reason: Reason::TooLarge,
+                    detail: format!("line is longer than the {} byte limit", opts.max_line),
+                }) {
+                    return false;
+                }
+                buf.clear();
+                skipping = true;
+            }
+            None => {}
+        }
+    }
+}
+
+/// Reads until `buf` is full or the stream ends.
+fn read_full(src: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match src.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}

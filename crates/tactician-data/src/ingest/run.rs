@@ -1,0 +1,471 @@
+//! The ingest run: files in, dataset parts and quarantine out, as a streaming pipeline.
+//!
+//! ```text
+//! reader thread ──chunks──► parse (rayon, in parallel) ──in order──► sequencer ──► writer thread
+//!  (decompress, cut lines)    (validate into columns)      (dedup, quarantine, counts)  (Parquet)
+//! ```
+//!
+//! Every queue between the stages is bounded, so memory stays flat whatever the input size.
+//! Nothing becomes part of the dataset until the manifest is replaced at the very end: a
+//! failure, a refused batch or a kill leaves the dataset exactly as it was.
+
+use super::chunk::ChunkResult;
+use super::reader::{Item, ReadOptions, open, read_file};
+use super::record::DatasetEncoder;
+use super::sequence::Sequencer;
+use super::work::{self, Done, Work};
+use crate::dataset::manifest::{IngestEntry, SourceEntry};
+use crate::dataset::table::TableWriter;
+use crate::dataset::{Dataset, DatasetError, batch, schema};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, sync_channel};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use tactician_battle::FeatureSpec;
+
+/// Settings of an ingest.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// Worker threads for parsing (0 = all cores).
+    pub threads: usize,
+    /// Target bytes of log text per parse task.
+    pub chunk_bytes: usize,
+    /// Longest record accepted, in bytes.
+    pub max_line: usize,
+    /// Refuse the whole batch (add nothing) when more than this fraction of records is
+    /// quarantined.
+    pub max_reject_rate: Option<f64>,
+    /// Rows per Parquet row group.
+    pub row_group_rows: usize,
+    /// Rows per Parquet part file.
+    pub rows_per_file: u64,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        Self {
+            threads: 0,
+            chunk_bytes: 1 << 20,
+            max_line: 64 << 20,
+            max_reject_rate: None,
+            row_group_rows: 1 << 16,
+            rows_per_file: 1 << 21,
+        }
+    }
+}
+
+/// Errors that stop an ingest (bad records never do; they are quarantined).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IngestError {
+    /// No log files were given.
+    #[error("no log files given")]
+    NoInput,
+    /// The dataset folder failed.
+    #[error(transparent)]
+    Dataset(#[from] DatasetError),
+    /// The quarantine file could not be written.
+    #[error("cannot write the quarantine file {path}: {source}")]
+    Quarantine {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Too many records were bad: nothing was added.
+    #[error(
+        "{quarantined} of {records} records ({rate:.1}%) were quarantined, above the limit of {limit:.1}%: nothing was added to the dataset; see {quarantine}"
+    )]
+    TooDirty {
+        /// Records read.
+        records: u64,
+        /// Records quarantined.
+        quarantined: u64,
+        /// Their share in percent.
+        rate: f64,
+        /// The limit in percent.
+        limit: f64,
+        /// The quarantine file.
+        quarantine: String,
+        /// The full report.
+        report: Box<IngestReport>,
+    },
+    /// A worker thread panicked (a bug).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// One input file's result.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FileReport {
+    /// Path as given.
+    pub path: String,
+    /// Bytes read from disk.
+    pub bytes: u64,
+    /// Whether it was zstd-compressed.
+    pub compressed: bool,
+    /// Records read.
+    pub records: u64,
+    /// Battles accepted.
+    pub accepted: u64,
+    /// Records quarantined.
+    pub quarantined: u64,
+    /// Why the file could not be read at all, if so.
+    pub error: Option<String>,
+}
+
+/// What an ingest did. `records == accepted + quarantined`, always.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct IngestReport {
+    /// Ingest number in the dataset.
+    pub id: u32,
+    /// Per input file.
+    pub files: Vec<FileReport>,
+    /// Records read.
+    pub records: u64,
+    /// Battles accepted.
+    pub accepted: u64,
+    /// Records quarantined.
+    pub quarantined: u64,
+    /// Quarantined records per reason code.
+    pub by_reason: BTreeMap<String, u64>,
+    /// Decisions accepted.
+    pub transitions: u64,
+    /// Quarantine file (relative to the dataset), if anything was quarantined.
+    pub quarantine: Option<String>,
+    /// Part files added.
+    pub new_files: Vec<String>,
+    /// Battles in the dataset afterwards.
+    pub dataset_battles: u64,
+    /// Transitions in the dataset afterwards.
+    pub dataset_transitions: u64,
+    /// Wall time in seconds.
+    pub seconds: f64,
+}
+
+/// Progress of an ingest, for a progress bar.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    /// Compressed bytes read so far.
+    pub bytes: u64,
+    /// Total bytes of all input files.
+    pub total_bytes: u64,
+    /// Records read so far.
+    pub records: u64,
+    /// Transitions accepted so far.
+    pub transitions: u64,
+}
+
+/// Ingests `logs` into the dataset at `root` (created, bound to `spec`, if it does not exist).
+pub fn ingest(
+    root: &Path,
+    logs: &[PathBuf],
+    spec: &FeatureSpec,
+    opts: &IngestOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<IngestReport, IngestError> {
+    if logs.is_empty() {
+        return Err(IngestError::NoInput);
+    }
+    let started = Instant::now();
+    let mut dataset = Dataset::open_or_create(root, spec)?;
+    let _lock = dataset.lock()?;
+    dataset.clean_orphans()?;
+    let mut manifest = dataset.manifest().clone();
+    let encoder = DatasetEncoder {
+        hash: manifest.encoder.hash().to_string(),
+        num_features: manifest.encoder.num_features(),
+        num_actions: manifest.encoder.num_actions(),
+        builtin: manifest.encoder.hash() == tactician_game::SkirmishEncoder::feature_spec().hash(),
+    };
+    let id = manifest.ingests.last().map_or(1, |i| i.id + 1);
+    let names: Vec<String> = logs.iter().map(|p| p.display().to_string()).collect();
+    let quarantine_rel = format!("quarantine/ingest-{id:06}.jsonl");
+    let mut seq = Sequencer::new(
+        &names,
+        &encoder,
+        dataset.battle_ids()?,
+        root.join(&quarantine_rel),
+    );
+
+    let threads = if opts.threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        opts.threads
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| IngestError::Internal(e.to_string()))?;
+    let total_bytes: u64 = logs
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+
+    // Writer thread.
+    let (to_writer, writer_rx) = sync_channel::<ChunkResult>(2);
+    let transitions_schema = schema::transitions(&manifest.encoder);
+    let battles_schema = schema::battles();
+    let t_writer = TableWriter::new(
+        root,
+        "transitions",
+        transitions_schema.clone(),
+        manifest.next_part("transitions"),
+        opts.rows_per_file,
+        opts.row_group_rows,
+    );
+    let b_writer = TableWriter::new(
+        root,
+        "battles",
+        battles_schema.clone(),
+        manifest.next_part("battles"),
+        u64::MAX,
+        opts.row_group_rows,
+    );
+    let writer_names = names.clone();
+    let writer = std::thread::spawn(move || {
+        write_loop(
+            writer_rx,
+            t_writer,
+            b_writer,
+            &transitions_schema,
+            &battles_schema,
+            id,
+            &writer_names,
+        )
+    });
+
+    // Reader thread.
+    let (to_main, from_reader) = sync_channel::<Item>(threads * 2 + 2);
+    let read_opts = ReadOptions {
+        chunk_bytes: opts.chunk_bytes,
+        max_line: opts.max_line,
+    };
+    let paths = logs.to_vec();
+    let reader = std::thread::spawn(move || {
+        let mut open_errors = Vec::new();
+        for (i, p) in paths.iter().enumerate() {
+            match open(p) {
+                Ok(f) => {
+                    let mut emit = |item| to_main.send(item).is_ok();
+                    read_file(i as u32, f, read_opts, &mut emit);
+                }
+                Err(e) => open_errors.push((i, e.to_string())),
+            }
+        }
+        open_errors
+    });
+
+    let mut writer_alive = true;
+    let mut send = |chunk: ChunkResult| {
+        if writer_alive && to_writer.send(chunk).is_err() {
+            writer_alive = false;
+        }
+    };
+    let flush = |batch: &mut Vec<Work>,
+                 seq: &mut Sequencer,
+                 send: &mut dyn FnMut(ChunkResult)|
+     -> Result<(), IngestError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let done: Vec<Done> = pool.install(|| {
+            use rayon::prelude::*;
+            batch.par_iter().map(|w| work::run(w, &encoder)).collect()
+        });
+        batch.clear();
+        for d in done {
+            seq.done(d, send)?;
+        }
+        Ok(())
+    };
+    let batch_len = threads * 4;
+    let mut batch: Vec<Work> = Vec::with_capacity(batch_len);
+    let mut result: Result<(), IngestError> = Ok(());
+    for item in from_reader.iter() {
+        let step = match item {
+            Item::Lines {
+                file,
+                first_line,
+                data,
+            } => {
+                batch.push(Work::Lines {
+                    file,
+                    first_line,
+                    data,
+                });
+                Ok(())
+            }
+            Item::Frames { file, data, ends } => {
+                batch.push(Work::Frames { file, data, ends });
+                Ok(())
+            }
+            Item::Failure {
+                file,
+                line,
+                reason,
+                detail,
+            } => flush(&mut batch, &mut seq, &mut send)
+                .and_then(|_| seq.failure(file, line, reason, detail)),
+            Item::FramesBroken { file, detail } => flush(&mut batch, &mut seq, &mut send)
+                .and_then(|_| seq.frames_broken(file, detail, &mut send)),
+            Item::FileDone {
+                file,
+                bytes,
+                compressed,
+            } => flush(&mut batch, &mut seq, &mut send)
+                .and_then(|_| seq.file_done(file, bytes, compressed, &mut send)),
+        };
+        let step = step.and_then(|_| {
+            if batch.len() >= batch_len {
+                flush(&mut batch, &mut seq, &mut send)
+            } else {
+                Ok(())
+            }
+        });
+        progress(Progress {
+            bytes: seq.stats.bytes_done,
+            total_bytes,
+            records: seq.stats.records,
+            transitions: seq.stats.transitions,
+        });
+        if let Err(e) = step {
+            result = Err(e);
+            break;
+        }
+    }
+    if result.is_ok() {
+        result = flush(&mut batch, &mut seq, &mut send);
+    }
+    drop(from_reader);
+    drop(to_writer);
+    let open_errors = reader
+        .join()
+        .map_err(|_| IngestError::Internal("reader thread panicked".into()))?;
+    let (t_writer, b_writer, write_error) = writer
+        .join()
+        .map_err(|_| IngestError::Internal("writer thread panicked".into()))?;
+    if let Err(e) =
+        result.and_then(|_| write_error.map_or(Ok(()), |e| Err(IngestError::Dataset(e))))
+    {
+        t_writer.abort();
+        b_writer.abort();
+        seq.discard();
+        return Err(e);
+    }
+    let (wrote_quarantine, stats, mut files) = seq.finish()?;
+    for (i, e) in open_errors {
+        files[i].error = Some(e);
+    }
+    let quarantine_file = wrote_quarantine.then(|| quarantine_rel.clone());
+    let mut report = IngestReport {
+        id,
+        files,
+        records: stats.records,
+        accepted: stats.accepted,
+        quarantined: stats.quarantined,
+        by_reason: stats
+            .by_reason
+            .iter()
+            .map(|(r, n)| (r.code().to_string(), *n))
+            .collect(),
+        transitions: stats.transitions,
+        quarantine: quarantine_file.clone(),
+        new_files: Vec::new(),
+        dataset_battles: manifest.battles,
+        dataset_transitions: manifest.transitions,
+        seconds: 0.0,
+    };
+    if let Some(limit) = opts.max_reject_rate
+        && stats.records > 0
+        && stats.quarantined as f64 / stats.records as f64 > limit
+    {
+        t_writer.abort();
+        b_writer.abort();
+        report.seconds = started.elapsed().as_secs_f64();
+        return Err(IngestError::TooDirty {
+            records: stats.records,
+            quarantined: stats.quarantined,
+            rate: 100.0 * stats.quarantined as f64 / stats.records as f64,
+            limit: 100.0 * limit,
+            quarantine: quarantine_file.unwrap_or_default(),
+            report: Box::new(report),
+        });
+    }
+    let (t_files, b_files) = match (t_writer.finish(), b_writer.finish()) {
+        (Ok(t), Ok(b)) => (t, b),
+        (Err(e), _) | (_, Err(e)) => return Err(IngestError::Dataset(e)),
+    };
+    let new_files: Vec<String> = t_files
+        .iter()
+        .chain(&b_files)
+        .map(|f| f.path.clone())
+        .collect();
+    manifest.files.extend(t_files);
+    manifest.files.extend(b_files);
+    manifest.battles += stats.accepted;
+    manifest.transitions += stats.transitions;
+    manifest.ingests.push(IngestEntry {
+        id,
+        started_unix_ms: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64),
+        sources: report
+            .files
+            .iter()
+            .map(|f| SourceEntry {
+                path: f.path.clone(),
+                bytes: f.bytes,
+                compressed: f.compressed,
+                records: f.records,
+                accepted: f.accepted,
+            })
+            .collect(),
+        records: stats.records,
+        accepted: stats.accepted,
+        quarantined: stats.quarantined,
+        by_reason: report.by_reason.clone(),
+        transitions: stats.transitions,
+        quarantine: quarantine_file,
+        files: new_files.clone(),
+    });
+    dataset.commit(manifest)?;
+    report.new_files = new_files;
+    report.dataset_battles = dataset.manifest().battles;
+    report.dataset_transitions = dataset.manifest().transitions;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+type Written = (TableWriter, TableWriter, Option<DatasetError>);
+
+fn write_loop(
+    rx: Receiver<ChunkResult>,
+    mut transitions: TableWriter,
+    mut battles: TableWriter,
+    t_schema: &arrow_schema::SchemaRef,
+    b_schema: &arrow_schema::SchemaRef,
+    ingest: u32,
+    files: &[String],
+) -> Written {
+    let mut error = None;
+    for msg in rx.iter() {
+        if error.is_some() {
+            continue; // Drain, so the sender never blocks.
+        }
+        let mut chunk = msg;
+        let step = batch::transitions(&mut chunk, t_schema)
+            .map_err(|e| DatasetError::parquet(Path::new("transitions"), e))
+            .and_then(|b| transitions.write(&b))
+            .and_then(|_| {
+                batch::battles(&chunk, b_schema, ingest, files)
+                    .map_err(|e| DatasetError::parquet(Path::new("battles"), e))
+            })
+            .and_then(|b| battles.write(&b));
+        if let Err(e) = step {
+            error = Some(e);
+        }
+    }
+    (transitions, battles, error)
+}
