@@ -4,4 +4,5 @@
 pub mod collect;
 pub mod dataset;
 pub mod ingest;
+pub mod stats;
 pub mod tournament;

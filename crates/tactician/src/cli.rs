@@ -43,6 +43,18 @@ pub enum Command {
     /// renamed when complete; `collect.json`, written last, lists the settings and every file
     /// with its hash. The same settings and seed give the same battles.
     Collect(CollectArgs),
+    /// Validate battle logs and add them to a Parquet dataset.
+    ///
+    /// Reads JSON Lines logs (plain or zstd; a folder stands for the `part-*.jsonl[.zst]` files
+    /// in it), checks every record (schema: docs/battle-log.md) and appends the good ones to
+    /// the dataset (docs/dataset.md). Bad records go to `quarantine/ingest-NNNNNN.jsonl` in the
+    /// dataset with a reason code, their file and line; they never stop the ingest. Battles
+    /// already in the dataset are skipped (and counted as `duplicate_battle`). Nothing is added
+    /// unless the whole ingest succeeds.
+    Ingest(IngestArgs),
+    /// Print statistics of a dataset: results by strategy and matchup, action use and
+    /// effectiveness, resources, turning points, winning patterns.
+    Stats(StatsArgs),
     /// Play every pair of strategies against each other and print a results table.
     Tournament(TournamentArgs),
     /// List the registered strategies.
@@ -151,6 +163,56 @@ pub struct TournamentArgs {
 #[derive(Debug, Args)]
 pub struct StrategiesArgs {
     /// Print the list as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Flags of `tactician ingest`.
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Battle logs: files, or folders of `part-*.jsonl[.zst]` files.
+    #[arg(required = true, value_name = "LOGS")]
+    pub logs: Vec<PathBuf>,
+
+    /// Dataset folder (created if missing or empty).
+    #[arg(long, value_name = "DATASET")]
+    pub out: PathBuf,
+
+    /// Feature spec (JSON: name, features, actions) of an external game's encoder. Without it
+    /// a new dataset is bound to the built-in game's encoder.
+    #[arg(long, value_name = "FILE")]
+    pub spec: Option<PathBuf>,
+
+    /// Fail (exit 1, add nothing) when more than this fraction of records is quarantined,
+    /// e.g. 0.01 for 1%.
+    #[arg(long, value_name = "RATE")]
+    pub max_reject_rate: Option<f64>,
+
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Longest record accepted, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 64)]
+    pub max_record_mib: usize,
+
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Flags of `tactician stats`.
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Dataset folder.
+    #[arg(value_name = "DATASET")]
+    pub dataset: PathBuf,
+
+    /// Rows shown in each ranked table (actions, combinations, turning points...).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+
+    /// Print the statistics as JSON on stdout.
     #[arg(long)]
     pub json: bool,
 }

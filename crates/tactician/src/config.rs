@@ -12,6 +12,9 @@
 //! compress = true
 //! zero_wall_clock = false
 //! # threads = 2          # default: one per core
+//!
+//! [ingest]
+//! max_reject_rate = 0.0   # the built-in game's logs must be perfect
 //! ```
 //!
 //! Unknown keys are refused, so a typo cannot silently fall back to a default. Later steps add
@@ -30,6 +33,25 @@ pub struct PipelineConfig {
     pub run_dir: PathBuf,
     /// The collection step.
     pub collect: CollectSection,
+    /// The ingest step.
+    pub ingest: IngestSection,
+}
+
+/// The `[ingest]` section: see `tactician ingest --help`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IngestSection {
+    /// Fail when more than this fraction of records is quarantined (the built-in game's logs
+    /// should have none, so the default is 0).
+    pub max_reject_rate: f64,
+}
+
+impl Default for IngestSection {
+    fn default() -> Self {
+        Self {
+            max_reject_rate: 0.0,
+        }
+    }
 }
 
 impl Default for PipelineConfig {
@@ -37,6 +59,7 @@ impl Default for PipelineConfig {
         Self {
             run_dir: PathBuf::from("runs/default"),
             collect: CollectSection::default(),
+            ingest: IngestSection::default(),
         }
     }
 }

@@ -22,3 +22,18 @@ pub fn bar(label: &str, what: &str, total: u64, quiet: bool) -> ProgressBar {
     );
     bar
 }
+
+/// A bar counting bytes of input, labelled `label`, with a message for running totals.
+pub fn bytes_bar(label: &str, total: u64, quiet: bool) -> ProgressBar {
+    let bar = self::bar(label, "", total, quiet);
+    let template = format!(
+        "{label:>10} [{{bar:40.cyan/blue}}] {{binary_bytes}}/{{binary_total_bytes}} \
+         ({{binary_bytes_per_sec}}, eta {{eta}}) {{msg}}"
+    );
+    bar.set_style(
+        ProgressStyle::with_template(&template)
+            .expect("the template is valid")
+            .progress_chars("=> "),
+    );
+    bar
+}

@@ -71,7 +71,14 @@ pub fn check(
             )));
         }
         alive = Some(count);
-        material = material.or(Some([0, 1].map(|s| f64::from(end.health_fraction(s)))));
+        let health = [0, 1].map(|s| end.health_fraction(s));
+        // Material is read as f32 and is the built-in game's remaining share of health.
+        if material.is_some_and(|m| m != health.map(f64::from)) {
+            return Err(inconsistent(format!(
+                "outcome.material {material:?} but the final state has {health:?}"
+            )));
+        }
+        material = Some(health.map(f64::from));
     }
     match (victory, winner) {
         ("elimination", None) => {

@@ -233,6 +233,8 @@ fn read_frames(
     let mut pos = 0;
     let mut chunk: Vec<u8> = Vec::with_capacity(target * 2);
     let mut ends: Vec<usize> = Vec::new();
+    // A read error ends the input; the whole frames read before it are still used.
+    let mut read_error: Option<io::Error> = None;
     loop {
         match zstd_safe::find_frame_compressed_size(&buf[pos..]) {
             Ok(n) => {
@@ -256,21 +258,20 @@ fn read_frames(
                 match read_some(raw, &mut buf, 1 << 20) {
                     Ok(n) => eof = n == 0,
                     Err(e) => {
-                        return flush_frames(file, chunk, ends, emit)
-                            && emit(Item::FramesBroken {
-                                file,
-                                detail: format!("read error: {e}"),
-                            });
+                        eof = true;
+                        read_error = Some(e);
                     }
                 }
             }
             Err(code) => {
                 let rest = buf.len() - pos;
                 let ok = flush_frames(file, chunk, ends, emit);
-                if rest == 0 {
+                if rest == 0 && read_error.is_none() {
                     return ok;
                 }
-                let detail = if rest > opts.max_line {
+                let detail = if let Some(e) = read_error {
+                    format!("read error: {e}")
+                } else if rest > opts.max_line {
                     format!(
                         "a zstd frame is larger than the {} byte limit",
                         opts.max_line
@@ -296,16 +297,25 @@ fn flush_frames(
     ends.is_empty() || emit(Item::Frames { file, data, ends })
 }
 
-/// Appends up to `n` bytes read from `src` to `buf`; returns how many (0 at the end).
+/// Appends up to `n` bytes read from `src` to `buf`; returns how many (0 at the end). On an
+/// error, the bytes read before it are kept in `buf`.
 fn read_some(src: &mut dyn Read, buf: &mut Vec<u8>, n: usize) -> io::Result<usize> {
     let start = buf.len();
     buf.resize(start + n, 0);
-    let got = read_full(src, &mut buf[start..]);
-    buf.truncate(start + *got.as_ref().unwrap_or(&0));
-    got
+    let (got, error) = read_full(src, &mut buf[start..]);
+    buf.truncate(start + got);
+    match error {
+        Some(e) => Err(e),
+        None => Ok(got),
+    }
 }
 
 /// Cuts a stream into chunks of whole lines. Returns `false` if the consumer stopped.
+///
+/// Lines longer than `max_line` bytes (without the newline) are quarantined as
+/// [`Reason::TooLarge`], wherever they fall. A read error (or, for a zstd stream, damage)
+/// keeps every whole line read before it; the partial line and the rest of the stream are one
+/// unreadable record, numbered from that line.
 fn split_lines(
     src: &mut dyn Read,
     file: u32,
@@ -321,44 +331,9 @@ fn split_lines(
         let start = buf.len();
         let want = opts.chunk_bytes.max(1 << 12);
         buf.resize(start + want, 0);
-        let n = match read_full(src, &mut buf[start..]) {
-            Ok(n) => n,
-            Err(e) => {
-                buf.truncate(start);
-                // Whole lines before the failure are good; the partial line and the rest are
-                // one unreadable record.
-                if let Some(last) = memchr::memrchr(b'\n', &buf) {
-                    let rest = buf.split_off(last + 1);
-                    let lines = memchr::memchr_iter(b'\n', &buf).count() as u64;
-                    if !skipping
-                        && !emit(Item::Lines {
-                            file,
-                            first_line: next_line,
-                            data: buf,
-                        })
-                    {
-                        return false;
-                    }
-                    next_line += lines;
-                    drop(rest);
-                }
-                let what = if error_reason == Reason::CorruptCompression {
-                    "zstd"
-                } else {
-                    "read error"
-                };
-                return emit(Item::Failure {
-                    file,
-                    line: next_line,
-                    reason: error_reason,
-                    detail: format!(
-                        "{what}: {e}; the rest of the file from this line could not be read"
-                    ),
-                });
-            }
-        };
+        let (n, error) = read_full(src, &mut buf[start..]);
         buf.truncate(start + n);
-        let eof = n == 0;
+        let end = n == 0 || error.is_some();
         if skipping {
             match memchr::memchr(b'\n', &buf) {
                 Some(i) => {
@@ -366,68 +341,139 @@ fn split_lines(
                     next_line += 1;
                     skipping = false;
                 }
-                None => {
-                    buf.clear();
-                    if eof {
-                        return true;
-                    }
-                    continue;
-                }
+                None => buf.clear(),
             }
         }
-        if eof {
-            if !buf.is_empty() {
-                return emit(Item::Lines {
-                    file,
-                    first_line: next_line,
-                    data: buf,
-                });
+        // Whole lines; at the end of the input, the last line too (it may lack its newline).
+        let cut = if end && error.is_none() {
+            buf.len()
+        } else {
+            memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1)
+        };
+        if cut > 0 {
+            let rest = buf[cut..].to_vec();
+            buf.truncate(cut);
+            let chunk = std::mem::replace(&mut buf, rest);
+            if !emit_lines(file, &mut next_line, chunk, opts.max_line, emit) {
+                return false;
             }
+        }
+        if let Some(e) = error {
+            let what = if error_reason == Reason::CorruptCompression {
+                "zstd"
+            } else {
+                "read error"
+            };
+            return emit(Item::Failure {
+                file,
+                // The line being skipped was already quarantined: the rest starts after it.
+                line: next_line + u64::from(skipping),
+                reason: error_reason,
+                detail: format!(
+                    "{what}: {e}; the rest of the file from this line could not be read"
+                ),
+            });
+        }
+        if end {
             return true;
         }
-        match memchr::memrchr(b'\n', &buf) {
-            Some(last) => {
-                let rest = buf[last + 1..].to_vec();
-                buf.truncate(last + 1);
-                let lines = memchr::memchr_iter(b'\n', &buf).count() as u64;
-                let chunk = std::mem::replace(&mut buf, rest);
-                if !emit(Item::Lines {
-                    file,
-                    first_line: next_line,
-                    data: chunk,
-                }) {
-                    return false;
-                }
-                next_line += lines;
-                buf.reserve(opts.chunk_bytes);
+        if !skipping && buf.len() > opts.max_line {
+            if !emit(Item::Failure {
+                file,
+                line: next_line,
+                reason: Reason::TooLarge,
+                detail: format!("line is longer than the {} byte limit", opts.max_line),
+            }) {
+                return false;
             }
-            None if buf.len() > opts.max_line => {
-                if !emit(Item::Failure {
-                    file,
-                    line: next_line,
-                    reason: Reason::TooLarge,
-                    detail: format!("line is longer than the {} byte limit", opts.max_line),
-                }) {
-                    return false;
-                }
-                buf.clear();
-                skipping = true;
-            }
-            None => {}
+            buf.clear();
+            skipping = true;
         }
+        buf.reserve(opts.chunk_bytes);
     }
 }
 
-/// Reads until `buf` is full or the stream ends.
-fn read_full(src: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+/// Emits `data` (whole lines, the last one perhaps without its newline) numbered from
+/// `next_line`, which it advances; lines longer than `max_line` are cut out and reported as
+/// [`Reason::TooLarge`]. Returns `false` if the consumer stopped.
+fn emit_lines(
+    file: u32,
+    next_line: &mut u64,
+    data: Vec<u8>,
+    max_line: usize,
+    emit: &mut dyn FnMut(Item) -> bool,
+) -> bool {
+    let first = *next_line;
+    let mut lines = 0u64;
+    let mut start = 0;
+    let mut too_long = false;
+    for nl in memchr::memchr_iter(b'\n', &data) {
+        too_long |= nl - start > max_line;
+        start = nl + 1;
+        lines += 1;
+    }
+    let tail = data.len() > start;
+    too_long |= data.len() - start > max_line;
+    *next_line += lines + u64::from(tail);
+    if !too_long {
+        return emit(Item::Lines {
+            file,
+            first_line: first,
+            data,
+        });
+    }
+    // Rare: cut the over-long lines out.
+    let mut ends: Vec<(usize, usize)> = memchr::memchr_iter(b'\n', &data)
+        .map(|i| (i, i + 1))
+        .collect();
+    if tail {
+        ends.push((data.len(), data.len()));
+    }
+    let (mut seg, mut seg_line, mut line, mut start) = (0, first, first, 0);
+    for (end, next) in ends {
+        if end - start > max_line {
+            if start > seg
+                && !emit(Item::Lines {
+                    file,
+                    first_line: seg_line,
+                    data: data[seg..start].to_vec(),
+                })
+            {
+                return false;
+            }
+            if !emit(Item::Failure {
+                file,
+                line,
+                reason: Reason::TooLarge,
+                detail: format!("line is longer than the {max_line} byte limit"),
+            }) {
+                return false;
+            }
+            seg = next;
+            seg_line = line + 1;
+        }
+        start = next;
+        line += 1;
+    }
+    data.len() <= seg
+        || emit(Item::Lines {
+            file,
+            first_line: seg_line,
+            data: data[seg..].to_vec(),
+        })
+}
+
+/// Reads until `buf` is full or the stream ends; returns the bytes read, and the error that
+/// stopped it early, if any (the bytes read before an error are still valid).
+fn read_full(src: &mut dyn Read, buf: &mut [u8]) -> (usize, Option<io::Error>) {
     let mut n = 0;
     while n < buf.len() {
         match src.read(&mut buf[n..]) {
             Ok(0) => break,
             Ok(k) => n += k,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+            Err(e) => return (n, Some(e)),
         }
     }
-    Ok(n)
+    (n, None)
 }

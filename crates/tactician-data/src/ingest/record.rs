@@ -109,12 +109,17 @@ fn json_reject(e: &JsonError, field: &str) -> Reject {
     Reject::new(reason, format!("{field}: {e}"))
 }
 
-fn pair(p: &mut Parser<'_>) -> super::json::Result<[f64; 2]> {
-    let mut v = [0.0; 2];
+/// Reads `[a, b]`, each number with `read` (`Parser::f32` for the `f32` fields: a value beyond
+/// the `f32` range is then not finite).
+fn pair<'a, T: Copy + Default>(
+    p: &mut Parser<'a>,
+    read: fn(&mut Parser<'a>) -> super::json::Result<T>,
+) -> super::json::Result<[T; 2]> {
+    let mut v = [T::default(); 2];
     let mut n = 0;
     let at = p.offset();
     p.array(|p| {
-        let x = p.f64()?;
+        let x = read(p)?;
         if n < 2 {
             v[n] = x;
         }
@@ -227,8 +232,10 @@ fn parse<'a>(
                     b"victory" => p.string().map(|s| h.victory = Some(s.into_owned())),
                     b"turns" => p.u64().map(|v| h.turns = Some(v)),
                     b"rounds" => p.u64().map(|v| h.rounds = Some(v)),
-                    b"alive" => pair(p).map(|v| h.alive = Some(v)),
-                    b"material" => pair(p).map(|v| h.material = Some(v)),
+                    b"alive" => pair(p, Parser::f64).map(|v| h.alive = Some(v)),
+                    b"material" => {
+                        pair(p, Parser::f32).map(|v| h.material = Some(v.map(f64::from)))
+                    }
                     b"final_state" => {
                         let start = p.offset();
                         p.skip()?;
@@ -273,6 +280,7 @@ fn decision(
     let mut d = Decision::default();
     let (mut round, mut reward, mut us, mut material) = (None, 0.0f32, None, None);
     let mut events: Option<&[u8]> = None;
+    let mut effects = None;
     let start_features = out.features.len();
     let start_legal = out.legal.len();
     p.object(|p, key| {
@@ -319,9 +327,15 @@ fn decision(
             b"events" => {
                 field.set("decisions[].events");
                 if !p.null()? {
-                    let start = p.offset();
-                    p.skip()?;
-                    events = Some(p.raw(start));
+                    match (d.side, d.actor) {
+                        // The usual key order: the actor is known, sum the events in one pass.
+                        (Some(side), Some(actor)) => effects = Some(read_events(p, side, actor)?),
+                        _ => {
+                            let start = p.offset();
+                            p.skip()?;
+                            events = Some(p.raw(start));
+                        }
+                    }
                 }
             }
             b"wall" => {
@@ -336,7 +350,7 @@ fn decision(
             b"material" => {
                 field.set("decisions[].material");
                 if !p.null()? {
-                    material = Some(pair(p)?);
+                    material = Some(pair(p, Parser::f32)?);
                 }
             }
             _ => {
@@ -350,13 +364,12 @@ fn decision(
     // A missing features or legal field leaves nothing behind; keep the columns aligned for
     // the checks in `finish` (which will reject the record).
     let (side, actor) = (d.side.unwrap_or(0), d.actor.unwrap_or(0));
-    let effects = match events {
-        Some(raw) => {
-            field.set("decisions[].events");
-            Some(summarize_events(raw, side, actor)?)
-        }
-        None => None,
-    };
+    if let Some(raw) = events {
+        field.set("decisions[].events");
+        let mut p = Parser::new(raw);
+        effects = Some(read_events(&mut p, side, actor)?);
+        p.finish()?;
+    }
     out.battle.push(battle_index);
     out.turn
         .push(d.turn.unwrap_or(0).min(u64::from(u32::MAX)) as u32);
@@ -369,8 +382,7 @@ fn decision(
     out.decision_us.push(us);
     out.reward.push(reward);
     out.done.push(d.done.unwrap_or(false));
-    out.material
-        .push(material.map(|[a, b]| [a as f32, b as f32]));
+    out.material.push(material);
     out.effects.push(effects);
     Ok(d)
 }
@@ -378,9 +390,8 @@ fn decision(
 /// Sums a decision's events into [`Effects`]: events whose `source` (or, for energy, `unit`)
 /// is the acting unit `[side, actor]` count as its own; knock-outs of units of the other side
 /// count whoever caused them.
-fn summarize_events(raw: &[u8], side: u64, actor: u64) -> super::json::Result<Effects> {
+fn read_events(p: &mut Parser<'_>, side: u64, actor: u64) -> super::json::Result<Effects> {
     let mut fx = Effects::default();
-    let mut p = Parser::new(raw);
     p.array(|p| {
         let mut kind = None;
         let (mut source, mut unit, mut target) = (None, None, None);
@@ -410,7 +421,6 @@ fn summarize_events(raw: &[u8], side: u64, actor: u64) -> super::json::Result<Ef
         }
         Ok(())
     })?;
-    p.finish()?;
     Ok(fx)
 }
 

@@ -141,6 +141,16 @@ pub struct IngestReport {
     pub dataset_transitions: u64,
     /// Wall time in seconds.
     pub seconds: f64,
+    /// Peak resident memory of the process, in bytes (Linux; `None` elsewhere).
+    pub peak_rss_bytes: Option<u64>,
+}
+
+/// The process's peak resident set size (`VmHWM` in `/proc/self/status`), on Linux.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 /// Progress of an ingest, for a progress bar.
@@ -376,6 +386,7 @@ pub fn ingest(
         dataset_battles: manifest.battles,
         dataset_transitions: manifest.transitions,
         seconds: 0.0,
+        peak_rss_bytes: None,
     };
     if let Some(limit) = opts.max_reject_rate
         && stats.records > 0
@@ -435,6 +446,7 @@ pub fn ingest(
     report.dataset_battles = dataset.manifest().battles;
     report.dataset_transitions = dataset.manifest().transitions;
     report.seconds = started.elapsed().as_secs_f64();
+    report.peak_rss_bytes = peak_rss_bytes();
     Ok(report)
 }
 

@@ -2,7 +2,9 @@
 //! the result.
 
 mod collect;
+mod ingest;
 mod pipeline;
+mod stats;
 mod strategies;
 mod tournament;
 
@@ -15,6 +17,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Pipeline(args) => pipeline::run(args, cli.quiet),
         Command::Collect(args) => collect::run(args, cli.quiet),
+        Command::Ingest(args) => ingest::run(args, cli.quiet),
+        Command::Stats(args) => stats::run(args),
         Command::Tournament(args) => tournament::run(args, cli.quiet),
         Command::Strategies(args) => strategies::run(args),
     }

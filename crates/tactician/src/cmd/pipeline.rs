@@ -1,7 +1,7 @@
 //! `tactician pipeline`: every step that exists, in order, in one run folder.
 //!
-//! Steps now: collect (into `<run>/logs`), then statistics of what was collected, read back from
-//! the logs. A step whose output is complete and was made with the same settings is reused.
+//! Steps now: collect (into `<run>/logs`), ingest (into the dataset `<run>/dataset`), then
+//! statistics. A step whose output is complete and was made from the same inputs is reused.
 
 use crate::cli::PipelineArgs;
 use crate::config::PipelineConfig;
@@ -18,6 +18,19 @@ struct Report {
     run_dir: PathBuf,
     config: PipelineConfig,
     collect: CollectReport,
+    ingest: IngestStepReport,
+}
+
+/// The ingest step's part of the report.
+#[derive(Debug, Serialize)]
+struct IngestStepReport {
+    /// `ran` or `reused`.
+    status: &'static str,
+    dataset: PathBuf,
+    /// The ingest's report, when it ran.
+    report: Option<tactician_data::ingest::IngestReport>,
+    battles: u64,
+    transitions: u64,
 }
 
 /// The collect step's part of the report.
@@ -50,6 +63,8 @@ pub fn run(args: PipelineArgs, quiet: bool) -> anyhow::Result<()> {
     let status = collect_step(&config, &logs, &settings, args.force, quiet)?;
     let summary = summarize(&logs)
         .with_context(|| format!("cannot read the collection in {}", logs.display()))?;
+    let dataset = run_dir.join("dataset");
+    let ingest = ingest_step(&config, &logs, &dataset, status == "ran", quiet)?;
 
     if args.json {
         return super::print_json(&Report {
@@ -60,6 +75,7 @@ pub fn run(args: PipelineArgs, quiet: bool) -> anyhow::Result<()> {
                 logs,
                 summary,
             },
+            ingest,
         });
     }
     let verb = if status == "ran" {
@@ -67,11 +83,69 @@ pub fn run(args: PipelineArgs, quiet: bool) -> anyhow::Result<()> {
     } else {
         "up to date"
     };
-    super::print(&format!(
+    let mut text = format!(
         "## collect ({verb}): {}\n\n{}",
         logs.display(),
         summary.to_markdown()
-    ))
+    );
+    match &ingest.report {
+        Some(r) => text.push_str(&format!("\n{}", super::ingest::to_markdown(r))),
+        None => text.push_str(&format!(
+            "\n## ingest (up to date): {}: {} battles, {} decisions\n",
+            ingest.dataset.display(),
+            ingest.battles,
+            ingest.transitions
+        )),
+    }
+    super::print(&text)
+}
+
+/// Ingests the logs into a fresh dataset, unless the dataset already holds exactly these logs.
+fn ingest_step(
+    config: &PipelineConfig,
+    logs: &Path,
+    dataset: &Path,
+    logs_changed: bool,
+    quiet: bool,
+) -> anyhow::Result<IngestStepReport> {
+    let files = super::ingest::expand_logs(&[logs.to_path_buf()])?;
+    if !logs_changed && let Ok(ds) = tactician_data::dataset::Dataset::open(dataset) {
+        let m = ds.manifest();
+        let same = m.ingests.len() == 1
+            && m.ingests[0].quarantined == 0
+            && m.ingests[0].sources.len() == files.len()
+            && m.ingests[0].sources.iter().zip(&files).all(|(s, f)| {
+                Path::new(&s.path) == f.as_path()
+                    && std::fs::metadata(f).is_ok_and(|meta| meta.len() == s.bytes)
+            });
+        if same && ds.verify().is_ok() {
+            return Ok(IngestStepReport {
+                status: "reused",
+                dataset: dataset.to_path_buf(),
+                report: None,
+                battles: m.battles,
+                transitions: m.transitions,
+            });
+        }
+    }
+    if dataset.exists() {
+        std::fs::remove_dir_all(dataset)
+            .with_context(|| format!("cannot replace the old dataset {}", dataset.display()))?;
+    }
+    let opts = tactician_data::ingest::IngestOptions {
+        threads: config.collect.threads.unwrap_or(0),
+        max_reject_rate: Some(config.ingest.max_reject_rate),
+        ..Default::default()
+    };
+    let spec = tactician_game::SkirmishEncoder::feature_spec();
+    let report = super::ingest::run_ingest(dataset, &files, spec, &opts, quiet)?;
+    Ok(IngestStepReport {
+        status: "ran",
+        dataset: dataset.to_path_buf(),
+        battles: report.dataset_battles,
+        transitions: report.dataset_transitions,
+        report: Some(report),
+    })
 }
 
 /// Runs the collection unless `logs` already holds one with the same settings.

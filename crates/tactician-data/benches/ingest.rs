@@ -1,0 +1,135 @@
+//! Ingest throughput: decisions (transitions) per second of a whole `ingest` of zstd battle
+//! logs on 2 threads: read, cut frames, decompress, parse and validate, deduplicate, encode
+//! Parquet, write, hash and sync, commit the manifest.
+//!
+//! Peers in the same run, on the same decompressed records, one thread each:
+//! - `parse/ours`: our record parser and validator (what ingest runs per record);
+//! - `parse/serde_json`: `serde_json` deserializing the same fields into typed structs (the
+//!   state and events skipped as raw values), i.e. what a straightforward implementation
+//!   would do; `ours / serde_json` is the parser's gain.
+//!
+//! `cargo bench -p tactician-data --bench ingest`; the figures are criterion's `thrpt` lines in
+//! decisions (elements) per second.
+
+use criterion::{Criterion, Throughput, criterion_main};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::path::PathBuf;
+use std::time::Duration;
+use tactician_data::collect::{CollectConfig, Settings, collect};
+use tactician_data::ingest::chunk::parse_chunk;
+use tactician_data::ingest::record::DatasetEncoder;
+use tactician_data::ingest::{IngestOptions, ingest};
+
+/// Battles in the log set (100 per matchup of the six built-in strategies, as the pipeline).
+const BATTLES: u64 = 420;
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct SerdeDecision<'a> {
+    turn: u32,
+    round: u32,
+    side: u8,
+    actor: u8,
+    #[serde(borrow)]
+    state: Option<&'a RawValue>,
+    features: Vec<f32>,
+    #[serde(borrow)]
+    legal: &'a str,
+    action: u32,
+    #[serde(borrow)]
+    events: Option<&'a RawValue>,
+    reward: f32,
+    done: bool,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct SerdeBattle<'a> {
+    #[serde(borrow)]
+    battle_id: &'a str,
+    seed: u64,
+    #[serde(borrow)]
+    decisions: Vec<SerdeDecision<'a>>,
+}
+
+fn bench(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let logs = dir.path().join("logs");
+    let config = CollectConfig {
+        settings: Settings {
+            battles: BATTLES,
+            matchups: "all".into(),
+            seed: 3,
+            ..Settings::default()
+        },
+        out: logs.clone(),
+        threads: Some(2),
+        force: false,
+    };
+    let summary = collect(&config, &|_| {}).expect("collect");
+    let files: Vec<PathBuf> = summary.files.iter().map(|f| logs.join(&f.name)).collect();
+    let decisions = summary.decisions;
+    let spec = tactician_game::SkirmishEncoder::feature_spec();
+
+    let mut group = c.benchmark_group("ingest");
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_secs(2));
+    group.measurement_time(Duration::from_secs(20));
+    group.throughput(Throughput::Elements(decisions));
+    let opts = IngestOptions {
+        threads: 2,
+        ..IngestOptions::default()
+    };
+    let mut n = 0u32;
+    group.bench_function("zstd_logs_2_threads", |b| {
+        b.iter(|| {
+            n += 1;
+            let out = dir.path().join(format!("ds-{n}"));
+            let report = ingest(&out, &files, spec, &opts, &|_| {}).expect("ingest");
+            assert_eq!(report.transitions, decisions);
+            std::fs::remove_dir_all(&out).expect("clean up");
+        })
+    });
+    group.finish();
+
+    // The parser alone, against serde_json, on the decompressed text.
+    let text: Vec<u8> = files
+        .iter()
+        .flat_map(|f| zstd::stream::decode_all(std::fs::File::open(f).expect("log")).expect("zstd"))
+        .collect();
+    let encoder = DatasetEncoder {
+        hash: spec.hash().to_string(),
+        num_features: spec.num_features(),
+        num_actions: spec.num_actions(),
+        builtin: true,
+    };
+    let mut group = c.benchmark_group("parse");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(10));
+    group.throughput(Throughput::Elements(decisions));
+    group.bench_function("ours", |b| {
+        b.iter(|| {
+            let r = parse_chunk(0, 1, &text, &encoder);
+            assert_eq!(r.rows.len() as u64, decisions);
+        })
+    });
+    group.bench_function("serde_json", |b| {
+        b.iter(|| {
+            let mut rows = 0u64;
+            for line in text.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+                let battle: SerdeBattle = serde_json::from_slice(line).expect("valid record");
+                rows += battle.decisions.len() as u64;
+            }
+            assert_eq!(rows, decisions);
+        })
+    });
+    group.finish();
+}
+
+fn benches() {
+    let mut c = Criterion::default().configure_from_args();
+    bench(&mut c);
+}
+
+criterion_main!(benches);
