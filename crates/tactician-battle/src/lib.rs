@@ -7,6 +7,7 @@
 //!   changes whenever the layout changes. Datasets, checkpoints, models and bundles record it.
 //! - [`Encoder`]: turns a game state into a feature vector laid out as its spec says.
 //! - [`ActionMask`]: which actions of a fixed-size action space are legal.
+//! - [`symmetry`]: a game's symmetries on encoded features and actions, for augmentation.
 //! - [`record`]: the battle-log records (one battle per JSON line) that games write and ingest
 //!   reads.
 //!
@@ -29,6 +30,7 @@
 mod mask;
 pub mod record;
 mod spec;
+pub mod symmetry;
 
 pub use mask::{ActionMask, MaskError};
 pub use spec::{Encoder, FeatureDef, FeatureSpec, SpecError};
