@@ -4,24 +4,30 @@
 //! so the [`FeatureSpec`] and the vector cannot drift apart. Positions are in the acting side's
 //! frame (`x` grows towards the enemy's edge), so both sides see the same picture; slots follow
 //! the team slots the actions target. All values lie in `[0, 1]` or `[-1, 1]`.
+//!
+//! The last block describes every action by its legality and its one-ply value: the search
+//! player's evaluation of the expected position right after it (see `docs/game.md`), so a policy
+//! can judge actions by what they do. The game's symmetries on these vectors are in
+//! [`crate::symmetry`].
 
-use crate::action::{Action, Legal};
+use crate::action::{ACTION_NAMES, Action, Legal};
 use crate::rules::{Class, MAX_ENERGY, START_BOMBS, START_POTIONS, Terrain, WIDTH, Weather};
 use crate::state::{Battle, UnitId};
+use crate::strategy::Search;
 use std::sync::OnceLock;
 use tactician_battle::{Encoder, FeatureDef, FeatureSpec};
 
 /// Name of this encoder in specs and logs. The spec hash covers feature names, order and
 /// ranges; a change that keeps those but changes what a value means (a new scale, say) must
 /// bump this name, so models trained on the old meaning are refused.
-pub const ENCODER_NAME: &str = "skirmish-v2";
+pub const ENCODER_NAME: &str = "skirmish-v3";
 
 // Scales are powers of two where the quantity allows: the features are then exact binary
 // fractions with short decimal forms, which keeps battle logs small and quick to read.
 /// Scale of columns and column offsets (the board is 8 wide).
 const X_SCALE: f32 = 8.0;
 /// Scale of rows and row offsets (6 rows; 8 keeps it a power of two).
-const Y_SCALE: f32 = 8.0;
+pub(crate) const Y_SCALE: f32 = 8.0;
 /// Scale of distances (at most 12 on this board).
 const DIST_SCALE: f32 = 16.0;
 /// Scale of absolute health (the largest maximum is 120).
@@ -29,6 +35,12 @@ const HP_SCALE: f32 = 128.0;
 /// Scale of small counts: units (3), poison turns (3), cooldowns (3), threats (3).
 const COUNT_SCALE: f32 = 4.0;
 const SHIELD_SCALE: f32 = 25.0;
+/// Scale of an action's one-ply value relative to waiting, in health points.
+const VALUE_SCALE: f32 = 64.0;
+/// Scale of an action's one-ply shortfall from the best action, in health points.
+const GAP_SCALE: f32 = 32.0;
+/// One-ply values within this many health points of the best count as the best.
+const BEST_TIE: f32 = 0.01;
 
 /// The built-in game's encoder.
 #[derive(Debug, Clone, Copy, Default)]
@@ -684,6 +696,50 @@ fn layout(battle: &Battle, me: UnitId, legal: Legal, w: &mut impl Sink) {
             0.0,
             1.0,
             b(alive && d <= reach + 1),
+        );
+    }
+
+    // Every action: legality and its one-ply value (the search player's evaluation of the
+    // expected position right after it, over its roll outcomes, before any reply).
+    let values = if battle.actor() == Some(me) && !legal.is_empty() {
+        Search::new(0).one_ply_values(battle, legal)
+    } else {
+        Vec::new()
+    };
+    let value_of = |a: Action| values.iter().find(|v| v.0 == a).map(|v| v.1);
+    let base = value_of(Action::Wait).unwrap_or(0.0);
+    let best = values.iter().map(|v| v.1).fold(f32::NEG_INFINITY, f32::max);
+    for (i, &action_name) in ACTION_NAMES.iter().enumerate() {
+        let a = Action::from_index(i).unwrap_or(Action::Wait);
+        let v = value_of(a);
+        let name = |k: &str| format!("{action_name}_{k}");
+        w.f(
+            &|| name("legal"),
+            "1 if the action is legal",
+            0.0,
+            1.0,
+            b(legal.contains(a)),
+        );
+        w.f(
+            &|| name("value"),
+            "one-ply value minus that of waiting, in health points / 64, clipped (0 if illegal)",
+            -1.0,
+            1.0,
+            v.map_or(0.0, |v| ((v - base) / VALUE_SCALE).clamp(-1.0, 1.0)),
+        );
+        w.f(
+            &|| name("gap"),
+            "best one-ply value minus this one, in health points / 32, clipped (1 if illegal)",
+            0.0,
+            1.0,
+            v.map_or(1.0, |v| ((best - v) / GAP_SCALE).clamp(0.0, 1.0)),
+        );
+        w.f(
+            &|| name("best"),
+            "1 if its one-ply value is the best (within 0.01 health points)",
+            0.0,
+            1.0,
+            b(v.is_some_and(|v| v >= best - BEST_TIE)),
         );
     }
 }

@@ -37,6 +37,7 @@ mod rng;
 pub mod rules;
 mod state;
 pub mod strategy;
+pub mod symmetry;
 
 pub use action::{ACTION_NAMES, Action, Legal, NUM_ACTIONS};
 pub use encoder::{ENCODER_NAME, SkirmishEncoder};
@@ -45,3 +46,4 @@ pub use event::{Cause, Event, EventSink, Item, Resisted, Status};
 pub use rng::SplitMix64;
 pub use rules::{Class, GameConfig, Terrain, Weather};
 pub use state::{Battle, Outcome, Setup, Snapshot, StateError, Unit, UnitId, UnitState, Victory};
+pub use symmetry::Symmetry;

@@ -136,7 +136,8 @@ pub(crate) fn threat_at(b: &Battle, side: u8, x: u8, y: u8, victim: &Unit) -> f3
     let mut t = *victim;
     t.x = x;
     t.y = y;
-    let mut total = 0.0;
+    // Summed in f64, exactly: the result does not depend on the enemies' slot order.
+    let mut total = 0.0f64;
     for e in living(b, 1 - side) {
         let eu = b.unit(e);
         if eu.stun > 0 {
@@ -145,12 +146,12 @@ pub(crate) fn threat_at(b: &Battle, side: u8, x: u8, y: u8, victim: &Unit) -> f3
         let d = dist(eu.x, eu.y, x, y);
         let reach = reach_at(b, eu, eu.x, eu.y);
         if d <= reach {
-            total += attack_damage_from(b, eu, eu.x, eu.y, &t);
+            total += f64::from(attack_damage_from(b, eu, eu.x, eu.y, &t));
         } else if d == reach + 1 {
-            total += 0.5 * attack_damage_from(b, eu, eu.x, eu.y, &t);
+            total += f64::from(0.5 * attack_damage_from(b, eu, eu.x, eu.y, &t));
         }
     }
-    total
+    total as f32
 }
 
 /// Breadth-first step counts from every tile to the nearest tile where `goal` holds, moving

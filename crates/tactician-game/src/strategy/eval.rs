@@ -111,6 +111,10 @@ fn unit_worth(w: &Weights, class: Class, h: f32) -> f32 {
 }
 
 /// How good `b` is for `side`: positive when `side` is ahead.
+///
+/// The per-unit terms are `f32`, summed in `f64`: the sum of a few `f32` values is then exact,
+/// so the result does not depend on the order of the units, and symmetric positions (slots
+/// permuted, rows mirrored) get bit-identical values.
 pub(crate) fn evaluate(b: &Battle, side: u8, w: &Weights) -> f32 {
     if let Some(o) = b.outcome() {
         return terminal(o, side, w);
@@ -122,7 +126,7 @@ pub(crate) fn evaluate(b: &Battle, side: u8, w: &Weights) -> f32 {
     let before = material(b, side, w, &hp);
     exchange(b, w, &mut hp);
     let after = material(b, side, w, &hp);
-    let mut score = (1.0 - w.exchange) * before + w.exchange * after;
+    let mut score = f64::from(1.0 - w.exchange) * before + f64::from(w.exchange) * after;
     let lead = b.health_fraction(side) - b.health_fraction(1 - side);
     let approach = if lead >= w.comfort {
         w.approach_ahead
@@ -135,16 +139,17 @@ pub(crate) fn evaluate(b: &Battle, side: u8, w: &Weights) -> f32 {
             continue;
         }
         let sign = if id.side() == side { 1.0 } else { -1.0 };
-        score += sign * extras(b, id, w);
+        score += sign * f64::from(extras(b, id, w));
         if id.side() == side {
-            score -= approach * f32::from(gap(b, id));
+            score -= f64::from(approach * f32::from(gap(b, id)));
         }
     }
     for s in [side, 1 - side] {
         let sign = if s == side { 1.0 } else { -1.0 };
-        score += sign * (w.potion * f32::from(b.potions(s)) + w.bomb * f32::from(b.bombs(s)));
+        score +=
+            sign * f64::from(w.potion * f32::from(b.potions(s)) + w.bomb * f32::from(b.bombs(s)));
     }
-    score
+    score as f32
 }
 
 fn terminal(o: Outcome, side: u8, w: &Weights) -> f32 {
@@ -155,11 +160,12 @@ fn terminal(o: Outcome, side: u8, w: &Weights) -> f32 {
     }
 }
 
-/// Sum of own unit worths minus enemy unit worths for effective healths `hp`.
-fn material(b: &Battle, side: u8, w: &Weights, hp: &[f32; UNITS]) -> f32 {
+/// Sum of own unit worths minus enemy unit worths for effective healths `hp` (in `f64`: exact,
+/// whatever the order).
+fn material(b: &Battle, side: u8, w: &Weights, hp: &[f32; UNITS]) -> f64 {
     UnitId::all()
         .map(|id| {
-            let v = unit_worth(w, b.unit(id).class, hp[id.index()]);
+            let v = f64::from(unit_worth(w, b.unit(id).class, hp[id.index()]));
             if id.side() == side { v } else { -v }
         })
         .sum()

@@ -30,7 +30,7 @@ pub use defensive::Defensive;
 pub use eval::Weights;
 pub use kiting::Kiting;
 pub use random::Random;
-pub use search::{DEFAULT_DEPTH, MAX_DEPTH, Search};
+pub use search::{DEFAULT_DEPTH, MAX_DEPTH, NEAR_TIE, Search};
 pub use support::Support;
 
 use crate::action::{Action, Legal};
