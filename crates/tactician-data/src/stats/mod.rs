@@ -4,7 +4,8 @@
 //! [`compute`] reads the dataset in two streaming passes, decoding only the columns it needs,
 //! one row group at a time: the transitions table (gathered battle by battle: ingest stores a
 //! battle's decisions together and in turn order, which the pass checks) and the battles
-//! table. Memory depends on the number of strategies and actions, not on the dataset's size.
+//! table. Memory depends on the number of strategies and actions (plus an 8-byte hash per
+//! battle, to refuse a battle id that comes back), not on the number of decisions.
 //! [`Stats`] serializes to JSON and renders as Markdown tables ([`Stats::to_markdown`]).
 //!
 //! ```no_run

@@ -219,7 +219,7 @@ fn sort_by_z(v: &mut [Pattern]) {
 
 /// The `top` patterns with the largest positive z and the `top` with the most negative,
 /// sorted by z, largest first.
-fn extremes(mut v: Vec<Pattern>, top: usize) -> Vec<Pattern> {
+pub(crate) fn extremes(mut v: Vec<Pattern>, top: usize) -> Vec<Pattern> {
     v.retain(|p| p.z.is_some_and(|z| z != 0.0));
     sort_by_z(&mut v);
     let up = v

@@ -4,7 +4,9 @@
 //! Ingest writes each battle's decisions together, in turn order, within one part file (a
 //! record is parsed into consecutive rows and a parsed chunk is written as one batch), so one
 //! battle's rows are all that is held in memory. The pass checks this as it goes: a battle must
-//! start at turn 0 and go on turn by turn, or the pass fails naming the file.
+//! start at turn 0 and go on turn by turn, and a battle id must not come back after another
+//! battle's rows (which would count the battle twice), or the pass fails naming the file. The
+//! latter check keeps a 64-bit hash per battle seen: 8 bytes per battle.
 
 use super::StatsError;
 use super::actions::ActionTally;
@@ -19,6 +21,8 @@ use arrow_array::{
     Array, Float32Array, Float64Array, Int32Array, StringArray, UInt8Array, UInt16Array,
     UInt32Array,
 };
+use std::collections::HashSet;
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 
 /// The transitions columns statistics read.
 const COLUMNS: [&str; 16] = [
@@ -85,15 +89,33 @@ impl Scan {
 pub(crate) fn transitions(ds: &Dataset, actions: &Actions, top: usize) -> Result<Scan, StatsError> {
     let mut scan = Scan::new(actions, top);
     let mut battle = BattleView::new();
-    let mut last_player: Option<(String, u32)> = None;
+    let mut state = Seen::default();
     for f in ds.manifest().table("transitions") {
         let path = ds.root().join(&f.path);
         read::scan(&path, &COLUMNS, |b| {
-            rows(b, actions, &mut scan, &mut battle, &mut last_player)
+            rows(b, actions, &mut scan, &mut battle, &mut state)
         })?;
     }
     scan.battle(&mut battle, actions);
     Ok(scan)
+}
+
+/// What the pass remembers between rows: hashes of the battle ids already seen, and the last
+/// player name looked up.
+#[derive(Default)]
+struct Seen {
+    /// Hashes of the ids of the battles started so far (a fixed-key hasher: the same on every
+    /// run, so an error, if any, is reproducible).
+    battles: HashSet<u64>,
+    last_player: Option<(String, u32)>,
+}
+
+impl Seen {
+    /// Records battle `id`; false if it was seen before.
+    fn first_time(&mut self, id: &str) -> bool {
+        let h = BuildHasherDefault::<DefaultHasher>::default().hash_one(id);
+        self.battles.insert(h)
+    }
 }
 
 /// Adds the rows of one batch, finishing each battle whose rows have all been seen.
@@ -102,7 +124,7 @@ fn rows(
     actions: &Actions,
     scan: &mut Scan,
     battle: &mut BattleView,
-    last_player: &mut Option<(String, u32)>,
+    seen: &mut Seen,
 ) -> Result<(), StatsError> {
     let ids = b.required::<StringArray>("battle_id")?;
     let turn = b.required::<UInt32Array>("turn")?;
@@ -127,6 +149,11 @@ fn rows(
         if id != battle.id || battle.rows.is_empty() {
             scan.battle(battle, actions);
             battle.reset(id);
+            if !seen.first_time(id) {
+                return Err(b.value_error(format!(
+                    "battle {id} comes back after the decisions of other battles; statistics need each battle's decisions together and in turn order, as ingest writes them (and a battle id only once)"
+                )));
+            }
             if t != 0 {
                 return Err(b.value_error(format!(
                     "battle {id} starts at decision {t}, or its decisions are not stored together; statistics need each battle's decisions together and in turn order, as ingest writes them"
@@ -151,11 +178,11 @@ fn rows(
             )));
         }
         let name = player.value(i);
-        let p = match last_player {
+        let p = match &seen.last_player {
             Some((n, p)) if n == name => *p,
             _ => {
                 let p = scan.players.intern(name);
-                *last_player = Some((name.to_string(), p));
+                seen.last_player = Some((name.to_string(), p));
                 p
             }
         };

@@ -363,6 +363,7 @@ fn phases_split_each_battle_in_thirds() {
             ..Fx::default()
         })
     };
+    // Six decisions: two per third. Energy 10+20 | 30+40 | 50+60, items 0+1 | 0+0 | 1+1.
     let decisions: Vec<D> = [(10, 0), (20, 1), (30, 0), (40, 0), (50, 1), (60, 1)]
         .into_iter()
         .map(|(e, i)| D {
@@ -386,8 +387,8 @@ fn phases_split_each_battle_in_thirds() {
         got,
         [
             (2, Some(15.0), Some(1.0)),
-            (2, Some(35.0), Some(1.0)),
-            (2, Some(55.0), Some(1.0))
+            (2, Some(35.0), Some(0.0)),
+            (2, Some(55.0), Some(2.0))
         ]
     );
     assert_eq!(
@@ -424,7 +425,14 @@ fn winners_habits_and_item_use_are_compared() {
             "y",
             ["B", "A"],
             Some(1),
-            vec![d(0, "wait"), bomb.clone(), d(0, "wait")],
+            vec![
+                d(0, "wait"),
+                D {
+                    side: 1,
+                    ..bomb.clone()
+                },
+                d(0, "wait"),
+            ],
         ),
         b("z", ["A", "B"], None, vec![bomb, d(1, "wait")]),
     ];

@@ -1,9 +1,9 @@
 //! Tests of the statistics: known answers on small hand-built datasets, and an end-to-end run
 //! of collect → ingest → stats checked against the collection's own summary.
 
-// mod end_to_end;
+mod end_to_end;
 mod known;
-// mod units;
+mod units;
 
 use crate::dataset::table::TableWriter;
 use crate::dataset::{Dataset, schema};
