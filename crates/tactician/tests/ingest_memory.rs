@@ -1,15 +1,17 @@
 //! Ingest streams: a log set far larger than the memory ingest uses is processed with bounded
 //! memory. The log is built from real battles, each copied under fresh battle ids until the
-//! decompressed text reaches `TACTICIAN_MEMTEST_BYTES` (default 2 GiB), written as zstd frames
-//! like `collect` writes them; ingest then reports its peak resident memory.
+//! decompressed text reaches `TACTICIAN_MEMTEST_BYTES` (default 768 MiB, three times the
+//! bound, so the suite stays quick; run it with e.g. `TACTICIAN_MEMTEST_BYTES=4294967296` for
+//! a multi-GB log), written as zstd frames like `collect` writes them; ingest then reports its
+//! peak resident memory, which must stay under the same bound whatever the size.
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::process::Command;
 
-const DEFAULT_BYTES: u64 = 2 << 30;
-/// The bound on ingest's peak resident memory.
-const MAX_RSS: u64 = 512 << 20;
+const DEFAULT_BYTES: u64 = 768 << 20;
+/// The bound on ingest's peak resident memory, whatever the size of the log.
+const MAX_RSS: u64 = 256 << 20;
 
 #[test]
 fn a_multi_gigabyte_log_is_ingested_in_bounded_memory() {
@@ -88,7 +90,7 @@ fn a_multi_gigabyte_log_is_ingested_in_bounded_memory() {
     );
     assert!(rss < MAX_RSS, "peak RSS {} MiB", rss >> 20);
     assert!(
-        written > 3 * rss,
-        "the log ({written} bytes) should be much larger than the memory used ({rss})"
+        written >= 3 * MAX_RSS.min(target),
+        "the log ({written} bytes) should be much larger than the memory bound ({MAX_RSS})"
     );
 }

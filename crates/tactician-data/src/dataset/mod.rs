@@ -289,12 +289,21 @@ impl Dataset {
         let path = self.root.join(MANIFEST);
         let tmp = self.root.join(format!("{MANIFEST}.tmp"));
         let text = serde_json::to_vec_pretty(manifest).expect("manifests serialize");
-        let mut f = File::create(&tmp).map_err(|e| DatasetError::io("create", &tmp, e))?;
-        f.write_all(&text)
-            .map_err(|e| DatasetError::io("write", &tmp, e))?;
-        f.sync_all()
-            .map_err(|e| DatasetError::io("sync", &tmp, e))?;
-        fs::rename(&tmp, &path).map_err(|e| DatasetError::io("rename", &tmp, e))?;
+        let written = File::create(&tmp)
+            .map_err(|e| DatasetError::io("create", &tmp, e))
+            .and_then(|mut f| {
+                f.write_all(&text)
+                    .map_err(|e| DatasetError::io("write", &tmp, e))?;
+                f.sync_all().map_err(|e| DatasetError::io("sync", &tmp, e))
+            })
+            .and_then(|()| {
+                fs::rename(&tmp, &path).map_err(|e| DatasetError::io("rename", &tmp, e))
+            });
+        if let Err(e) = written {
+            // The old manifest is untouched; leave no half-written new one beside it.
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
         if let Ok(dir) = File::open(&self.root) {
             let _ = dir.sync_all();
         }

@@ -144,39 +144,59 @@ impl TableWriter {
         Ok(())
     }
 
+    /// Finishes the current part (footer, flush, fsync) and renames it into place. On failure
+    /// its temporary file is removed.
     fn close_current(&mut self) -> Result<(), DatasetError> {
         let Some(open) = self.current.take() else {
             return Ok(());
         };
-        let sink = open
+        let tmp = open.tmp.clone();
+        let path = self.root.join(&open.name);
+        let closed = open
             .writer
             .into_inner()
-            .map_err(|e| DatasetError::parquet(&open.tmp, e))?;
-        let HashingFile {
-            mut file,
-            hasher,
-            bytes,
-        } = sink;
-        file.flush()
-            .map_err(|e| DatasetError::io("write", &open.tmp, e))?;
-        file.sync_all()
-            .map_err(|e| DatasetError::io("sync", &open.tmp, e))?;
-        let path = self.root.join(&open.name);
-        std::fs::rename(&open.tmp, &path).map_err(|e| DatasetError::io("rename", &open.tmp, e))?;
-        self.done.push(FileEntry {
-            path: open.name,
-            table: self.table.to_string(),
-            rows: open.rows,
-            bytes,
-            blake3: hasher.finalize().to_hex().to_string(),
-        });
-        Ok(())
+            .map_err(|e| DatasetError::parquet(&tmp, e))
+            .and_then(|sink| {
+                let HashingFile {
+                    mut file,
+                    hasher,
+                    bytes,
+                } = sink;
+                file.flush()
+                    .map_err(|e| DatasetError::io("write", &tmp, e))?;
+                file.sync_all()
+                    .map_err(|e| DatasetError::io("sync", &tmp, e))?;
+                std::fs::rename(&tmp, &path).map_err(|e| DatasetError::io("rename", &tmp, e))?;
+                Ok((hasher, bytes))
+            });
+        match closed {
+            Ok((hasher, bytes)) => {
+                self.done.push(FileEntry {
+                    path: open.name,
+                    table: self.table.to_string(),
+                    rows: open.rows,
+                    bytes,
+                    blake3: hasher.finalize().to_hex().to_string(),
+                });
+                Ok(())
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                Err(e)
+            }
+        }
     }
 
-    /// Closes the last part and returns every part written.
+    /// Closes the last part and returns every part written. On failure nothing this writer
+    /// wrote is left on disk.
     pub fn finish(mut self) -> Result<Vec<FileEntry>, DatasetError> {
-        self.close_current()?;
-        Ok(std::mem::take(&mut self.done))
+        match self.close_current() {
+            Ok(()) => Ok(std::mem::take(&mut self.done)),
+            Err(e) => {
+                self.abort();
+                Err(e)
+            }
+        }
     }
 
     /// Deletes everything this writer wrote (after a failure or a refused batch).

@@ -393,11 +393,11 @@ fn decision(
 fn read_events(p: &mut Parser<'_>, side: u64, actor: u64) -> super::json::Result<Effects> {
     let mut fx = Effects::default();
     p.array(|p| {
-        let mut kind = None;
+        let mut kind = Kind::Other;
         let (mut source, mut unit, mut target) = (None, None, None);
         let mut amount = 0.0;
         p.object(|p, k| match k {
-            b"kind" => p.string().map(|s| kind = Some(s.into_owned())),
+            b"kind" => p.string().map(|s| kind = Kind::of(&s)),
             b"source" => unit_ref(p).map(|v| source = v),
             b"unit" => unit_ref(p).map(|v| unit = v),
             b"target" => unit_ref(p).map(|v| target = v),
@@ -407,14 +407,14 @@ fn read_events(p: &mut Parser<'_>, side: u64, actor: u64) -> super::json::Result
         let me = Some([side, actor]);
         let mine = source == me;
         let amt = amount.clamp(f64::from(i32::MIN), f64::from(i32::MAX)) as i32;
-        match kind.as_deref() {
-            Some("damage") if mine => fx.damage = fx.damage.saturating_add(amt),
-            Some("healed") if mine => fx.healing = fx.healing.saturating_add(amt),
-            Some("status_applied") if mine => fx.applied = fx.applied.saturating_add(1),
-            Some("status_resisted") if mine => fx.resisted = fx.resisted.saturating_add(1),
-            Some("item_used") if mine => fx.items = fx.items.saturating_add(1),
-            Some("energy_spent") if mine || unit == me => fx.energy = fx.energy.saturating_add(amt),
-            Some("knocked_out") if target.is_some_and(|[s, _]| s != side) => {
+        match kind {
+            Kind::Damage if mine => fx.damage = fx.damage.saturating_add(amt),
+            Kind::Healed if mine => fx.healing = fx.healing.saturating_add(amt),
+            Kind::StatusApplied if mine => fx.applied = fx.applied.saturating_add(1),
+            Kind::StatusResisted if mine => fx.resisted = fx.resisted.saturating_add(1),
+            Kind::ItemUsed if mine => fx.items = fx.items.saturating_add(1),
+            Kind::EnergySpent if mine || unit == me => fx.energy = fx.energy.saturating_add(amt),
+            Kind::KnockedOut if target.is_some_and(|[s, _]| s != side) => {
                 fx.knockouts = fx.knockouts.saturating_add(1)
             }
             _ => {}
@@ -422,6 +422,34 @@ fn read_events(p: &mut Parser<'_>, side: u64, actor: u64) -> super::json::Result
         Ok(())
     })?;
     Ok(fx)
+}
+
+/// The event kinds whose effects are summed (read without allocating the kind string).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Damage,
+    Healed,
+    StatusApplied,
+    StatusResisted,
+    ItemUsed,
+    EnergySpent,
+    KnockedOut,
+    Other,
+}
+
+impl Kind {
+    fn of(kind: &str) -> Self {
+        match kind {
+            "damage" => Self::Damage,
+            "healed" => Self::Healed,
+            "status_applied" => Self::StatusApplied,
+            "status_resisted" => Self::StatusResisted,
+            "item_used" => Self::ItemUsed,
+            "energy_spent" => Self::EnergySpent,
+            "knocked_out" => Self::KnockedOut,
+            _ => Self::Other,
+        }
+    }
 }
 
 fn unit_ref(p: &mut Parser<'_>) -> super::json::Result<Option<[u64; 2]>> {

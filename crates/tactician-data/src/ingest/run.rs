@@ -404,9 +404,21 @@ pub fn ingest(
             report: Box::new(report),
         });
     }
+    // From here on a failure (a full disk) removes everything this ingest wrote, so nothing
+    // is left that the manifest does not list.
     let (t_files, b_files) = match (t_writer.finish(), b_writer.finish()) {
         (Ok(t), Ok(b)) => (t, b),
-        (Err(e), _) | (_, Err(e)) => return Err(IngestError::Dataset(e)),
+        (t, b) => {
+            let written: Vec<String> = [&t, &b]
+                .into_iter()
+                .filter_map(|r| r.as_ref().ok())
+                .flatten()
+                .map(|f| f.path.clone())
+                .collect();
+            remove_written(root, &written, report.quarantine.as_deref());
+            let e = t.err().or(b.err()).expect("one of them failed");
+            return Err(IngestError::Dataset(e));
+        }
     };
     let new_files: Vec<String> = t_files
         .iter()
@@ -441,13 +453,27 @@ pub fn ingest(
         quarantine: quarantine_file,
         files: new_files.clone(),
     });
-    dataset.commit(manifest)?;
+    if let Err(e) = dataset.commit(manifest) {
+        remove_written(root, &new_files, report.quarantine.as_deref());
+        return Err(e.into());
+    }
     report.new_files = new_files;
     report.dataset_battles = dataset.manifest().battles;
     report.dataset_transitions = dataset.manifest().transitions;
     report.seconds = started.elapsed().as_secs_f64();
     report.peak_rss_bytes = peak_rss_bytes();
     Ok(report)
+}
+
+/// Removes the part files and the quarantine file of an ingest that failed after its writers
+/// finished (best effort: what cannot be removed is unlisted, and cleaned by the next ingest).
+fn remove_written(root: &Path, parts: &[String], quarantine: Option<&str>) {
+    for f in parts {
+        let _ = std::fs::remove_file(root.join(f));
+    }
+    if let Some(q) = quarantine {
+        let _ = std::fs::remove_file(root.join(q));
+    }
 }
 
 type Written = (TableWriter, TableWriter, Option<DatasetError>);

@@ -101,7 +101,11 @@ pub fn opts() -> IngestOptions {
 }
 
 /// Ingests `files` into `ds` bound to the built-in encoder.
-pub fn run(ds: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<IngestReport, IngestError> {
+pub fn run(
+    ds: &Path,
+    files: &[PathBuf],
+    opts: &IngestOptions,
+) -> Result<IngestReport, IngestError> {
     ingest(ds, files, SkirmishEncoder::feature_spec(), opts, &|_| {})
 }
 
@@ -239,7 +243,10 @@ pub fn check_reconciles(ds: &Path, report: &IngestReport) {
         .filter(|r| report.files.iter().any(|f| f.path == r.source))
         .count() as u64;
     assert!(added >= report.accepted);
-    assert_eq!(Dataset::open(ds).unwrap().manifest().battles, rows.len() as u64);
+    assert_eq!(
+        Dataset::open(ds).unwrap().manifest().battles,
+        rows.len() as u64
+    );
 }
 
 /// `[(reason, n)]` as the report's map.
@@ -277,4 +284,63 @@ pub fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
             (name, bytes)
         })
         .collect()
+}
+
+/// A Python interpreter that can import every one of `modules`: `$TACTICIAN_PYTHON` (set by
+/// `scripts/test`), else `/work/venv/bin/python`, else `python3`. Without one, the test fails
+/// under CI (`CI=true`), where `scripts/test` installs it; elsewhere it is skipped with a
+/// message saying how to get it.
+pub fn python_with(modules: &[&str]) -> Option<PathBuf> {
+    let mut candidates: Vec<PathBuf> = Vec::new();
+    if let Some(p) = std::env::var_os("TACTICIAN_PYTHON") {
+        candidates.push(PathBuf::from(p));
+    } else {
+        candidates.push(PathBuf::from("/work/venv/bin/python"));
+        candidates.push(PathBuf::from("python3"));
+    }
+    let probe = format!("import {}", modules.join(", "));
+    let mut tried = Vec::new();
+    for py in candidates {
+        let out = std::process::Command::new(&py)
+            .args(["-c", if modules.is_empty() { "pass" } else { &probe }])
+            .output();
+        match out {
+            Ok(o) if o.status.success() => return Some(py),
+            Ok(o) => tried.push(format!(
+                "{}: {}",
+                py.display(),
+                String::from_utf8_lossy(&o.stderr).trim()
+            )),
+            Err(e) => tried.push(format!("{}: {e}", py.display())),
+        }
+    }
+    let why = format!(
+        "no Python with {modules:?} ({}); run the tests with ./scripts/test, which installs it",
+        tried.join("; ")
+    );
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{why}");
+    }
+    eprintln!("SKIPPED: {why}");
+    None
+}
+
+/// Runs `python` with `args`, checks it succeeded, and returns its stdout.
+pub fn run_python(python: &Path, args: &[&std::ffi::OsStr]) -> Vec<u8> {
+    let out = std::process::Command::new(python)
+        .args(args)
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{} failed: {}",
+        python.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// The repository's root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
