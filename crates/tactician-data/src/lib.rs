@@ -4,5 +4,6 @@
 pub mod collect;
 pub mod dataset;
 pub mod ingest;
+pub mod prepare;
 pub mod stats;
 pub mod tournament;

@@ -1,0 +1,218 @@
+//! Augmenting the training split with the encoder's symmetries.
+//!
+//! Each training row gets `copies` symmetric copies (a seeded choice of distinct symmetries
+//! per row; all of them when `copies` is 0), appended after the original rows. A copy maps the
+//! features, the legal mask and the action together and keeps the value (a symmetry does not
+//! change who wins) and the weight.
+
+use super::PrepareError;
+use super::rows::Rows;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use tactician_battle::FeatureSpec;
+use tactician_battle::symmetry::FeatureSymmetry;
+use tactician_game::SplitMix64;
+
+/// Rows per parallel block (fixed, so the output does not depend on the thread count).
+const BLOCK: usize = 4096;
+
+/// What augmentation did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AugmentReport {
+    /// Whether copies were added.
+    pub enabled: bool,
+    /// Why not, when not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Symmetries the encoder declares.
+    pub available: usize,
+    /// Names of the symmetries drawn from.
+    pub symmetries: Vec<String>,
+    /// Copies per training row.
+    pub copies_per_row: usize,
+    /// Training rows before.
+    pub rows_before: u64,
+    /// Training rows after.
+    pub rows_after: u64,
+    /// `rows_after / rows_before`.
+    pub multiplier: f64,
+}
+
+/// The symmetries of the encoder `spec`: the built-in game's for its encoder, none for any
+/// other (an external game's spec declares none).
+pub fn encoder_symmetries(spec: &FeatureSpec) -> Vec<FeatureSymmetry> {
+    if spec.hash() == tactician_game::SkirmishEncoder::feature_spec().hash() {
+        tactician_game::SkirmishEncoder::symmetries()
+    } else {
+        Vec::new()
+    }
+}
+
+/// Selects the symmetries named in `wanted` (all when empty) and checks that they fit `spec`.
+pub fn select(
+    all: Vec<FeatureSymmetry>,
+    wanted: &[String],
+    spec: &FeatureSpec,
+) -> Result<Vec<FeatureSymmetry>, PrepareError> {
+    for s in &all {
+        if s.num_features() != spec.num_features() || s.num_actions() != spec.num_actions() {
+            return Err(PrepareError::Symmetry(format!(
+                "symmetry {:?} maps {} features and {} actions but the encoder has {} and {}",
+                s.name(),
+                s.num_features(),
+                s.num_actions(),
+                spec.num_features(),
+                spec.num_actions()
+            )));
+        }
+    }
+    if wanted.is_empty() {
+        return Ok(all);
+    }
+    wanted
+        .iter()
+        .map(|w| {
+            all.iter().find(|s| s.name() == w).cloned().ok_or_else(|| {
+                PrepareError::Symmetry(format!(
+                    "the encoder has no symmetry {w:?} (it has {})",
+                    if all.is_empty() {
+                        "none".to_string()
+                    } else {
+                        all.iter()
+                            .take(8)
+                            .map(|s| s.name().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                            + if all.len() > 8 { ", ..." } else { "" }
+                    }
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Appends `copies` symmetric copies of every row of `rows` (all symmetries when `copies` is
+/// 0 or at least their number), choosing them per row from `seed` and the row's position.
+pub fn augment(rows: &mut Rows, syms: &[FeatureSymmetry], copies: usize, seed: u64) -> usize {
+    if syms.is_empty() || rows.is_empty() {
+        return 0;
+    }
+    let copies = if copies == 0 {
+        syms.len()
+    } else {
+        copies.min(syms.len())
+    };
+    let (nf, na) = (rows.nf, rows.na);
+    let n = rows.len();
+    let blocks: Vec<Rows> = (0..n.div_ceil(BLOCK))
+        .into_par_iter()
+        .map(|b| {
+            let mut out = Rows::new(nf, na);
+            let mut input = vec![0f32; nf];
+            let mut mapped = vec![0f32; nf];
+            let mut order: Vec<usize> = (0..syms.len()).collect();
+            for i in b * BLOCK..((b + 1) * BLOCK).min(n) {
+                for (j, x) in input.iter_mut().enumerate() {
+                    *x = rows.feature(i, j);
+                }
+                let legal = rows.row_legal(i);
+                let mut rng = SplitMix64::derive(seed ^ 0xa06e_0000_0000_0000, i as u64);
+                if copies < syms.len() {
+                    for k in 0..copies {
+                        let j = k + (rng.next_u64() % (syms.len() - k) as u64) as usize;
+                        order.swap(k, j);
+                    }
+                }
+                for &si in &order[..copies] {
+                    let s = &syms[si];
+                    s.apply_features(&input, &mut mapped);
+                    for x in &mapped {
+                        out.features.extend_from_slice(&x.to_le_bytes());
+                    }
+                    let start = out.legal.len();
+                    out.legal.resize(start + na, 0);
+                    for (a, &l) in legal.iter().enumerate() {
+                        out.legal[start + s.apply_action(a)] = l;
+                    }
+                    out.action
+                        .push(s.apply_action(rows.action[i] as usize) as i32);
+                    out.value.push(rows.value[i]);
+                    out.weight.push(rows.weight[i]);
+                    out.group.push(rows.group[i]);
+                }
+                if copies < syms.len() {
+                    order.iter_mut().enumerate().for_each(|(k, o)| *o = k);
+                }
+            }
+            out
+        })
+        .collect();
+    for mut b in blocks {
+        rows.append(&mut b);
+    }
+    copies
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tactician_battle::symmetry::FeatureMap;
+
+    fn mirror() -> FeatureSymmetry {
+        FeatureSymmetry::new(
+            "mirror",
+            vec![FeatureMap::affine(0, -1.0, 1.0), FeatureMap::copy(1)],
+            vec![0, 2, 1],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn copies_map_features_mask_and_action_together() {
+        let mut r = Rows::new(2, 3);
+        for (x, a) in [(0.25f32, 1), (0.5, 2)] {
+            r.features.extend_from_slice(&x.to_le_bytes());
+            r.features.extend_from_slice(&0.5f32.to_le_bytes());
+            r.legal
+                .extend_from_slice(if a == 1 { &[1, 1, 0] } else { &[0, 0, 1] });
+            r.action.push(a);
+            r.value.push(1.0);
+            r.weight.push(2.0);
+            r.group.push(0);
+        }
+        assert_eq!(augment(&mut r, &[mirror()], 1, 0), 1);
+        assert_eq!(r.len(), 4);
+        assert_eq!(r.row_features(2), vec![0.75, 0.5]);
+        assert_eq!(r.row_legal(2), &[1, 0, 1]);
+        assert_eq!(r.action[2], 2);
+        assert_eq!(r.row_legal(3), &[0, 1, 0]);
+        assert_eq!(r.action[3], 1);
+        assert_eq!((r.value[3], r.weight[3]), (1.0, 2.0));
+        for i in 0..r.len() {
+            assert_eq!(r.row_legal(i)[r.action[i] as usize], 1);
+        }
+    }
+
+    #[test]
+    fn unknown_or_misfit_symmetries_are_refused() {
+        let spec = FeatureSpec::new(
+            "t",
+            vec![
+                tactician_battle::FeatureDef::new("a", "", 0.0, 1.0),
+                tactician_battle::FeatureDef::new("b", "", 0.0, 1.0),
+            ],
+            vec!["x".into(), "y".into(), "z".into()],
+        )
+        .unwrap();
+        assert!(select(vec![mirror()], &["nope".into()], &spec).is_err());
+        assert_eq!(select(vec![mirror()], &[], &spec).unwrap().len(), 1);
+        let one = FeatureSpec::new(
+            "u",
+            vec![tactician_battle::FeatureDef::new("a", "", 0.0, 1.0)],
+            vec!["x".into()],
+        )
+        .unwrap();
+        assert!(select(vec![mirror()], &[], &one).is_err());
+        assert!(encoder_symmetries(&one).is_empty());
+    }
+}

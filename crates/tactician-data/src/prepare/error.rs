@@ -1,0 +1,134 @@
+//! Why a preparation failed.
+
+use crate::dataset::DatasetError;
+use std::path::{Path, PathBuf};
+
+/// Errors of [`super::prepare`]. Every one leaves no output behind.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PrepareError {
+    /// The dataset cannot be opened or read.
+    #[error(transparent)]
+    Dataset(#[from] DatasetError),
+    /// A file operation failed.
+    #[error("cannot {op} {path}: {source}")]
+    Io {
+        /// What was being done.
+        op: &'static str,
+        /// On which path.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Parquet or Arrow failed on a part file.
+    #[error("parquet error on {path}: {message}")]
+    Parquet {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        message: String,
+    },
+    /// A column is missing or has another type than the dataset format says.
+    #[error("{path}: column {column} {message}")]
+    Column {
+        /// The file.
+        path: PathBuf,
+        /// The column.
+        column: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The settings are impossible (e.g. split ratios that do not add up to 1).
+    #[error("invalid prepare settings: {0}")]
+    Config(String),
+    /// The dataset's encoder is not the one the game (or the given spec) uses now.
+    #[error(
+        "encoder hash mismatch: the dataset holds features of encoder {dataset} but the game's \
+         encoder is {game}; re-ingest the battle logs with the current game (or pass the spec \
+         the dataset was made with)"
+    )]
+    EncoderMismatch {
+        /// The dataset's encoder hash.
+        dataset: String,
+        /// The expected encoder hash.
+        game: String,
+    },
+    /// The dataset holds no decisions.
+    #[error("the dataset {0} holds no decisions; ingest battle logs into it first")]
+    EmptyDataset(PathBuf),
+    /// The filters removed every decision.
+    #[error(
+        "the filters removed all {rows} decisions ({removed}); players in the dataset: {players}"
+    )]
+    NothingKept {
+        /// Decisions read.
+        rows: u64,
+        /// What each rule removed.
+        removed: String,
+        /// The players the dataset holds.
+        players: String,
+    },
+    /// A split received no decisions.
+    #[error(
+        "the {split} split is empty ({kept} decisions of {battles} battles kept in all); use \
+         more battles or a larger {split} ratio"
+    )]
+    EmptySplit {
+        /// `train`, `val` or `test`.
+        split: &'static str,
+        /// Decisions kept in all splits.
+        kept: u64,
+        /// Battles with kept decisions.
+        battles: u64,
+    },
+    /// The output folder exists.
+    #[error("{0} already exists; pass --force to replace it")]
+    OutputExists(PathBuf),
+    /// The dataset's content disagrees with its manifest.
+    #[error("{0}")]
+    Corrupt(String),
+    /// A symmetry does not fit the encoder, or a requested one does not exist.
+    #[error("augmentation: {0}")]
+    Symmetry(String),
+    /// A test scenario could not be built (a bug in the scenario set).
+    #[error("scenario {name}: {message}")]
+    Scenario {
+        /// The scenario.
+        name: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// Writing a tensor file failed.
+    #[error("cannot write {path}: {message}")]
+    Safetensors {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        message: String,
+    },
+}
+
+impl PrepareError {
+    pub(crate) fn io(op: &'static str, path: &Path, source: std::io::Error) -> Self {
+        Self::Io {
+            op,
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    pub(crate) fn parquet(path: &Path, e: impl std::fmt::Display) -> Self {
+        Self::Parquet {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }
+    }
+
+    pub(crate) fn column(path: &Path, column: &str, message: impl Into<String>) -> Self {
+        Self::Column {
+            path: path.to_path_buf(),
+            column: column.to_string(),
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,353 @@
+//! Dataset preparation: a dataset's decisions turned into training-ready tensors.
+//!
+//! [`prepare`] reads a dataset ([`crate::dataset`]) and writes a *prepared folder*:
+//!
+//! ```text
+//! PREPARED/
+//!   train.safetensors  features F32 [N,F] (raw), legal U8 [N,A], action I32 [N],
+//!   val.safetensors    weight F32 [N], value F32 [N] (+1 win, 0 draw, -1 loss for the
+//!   test.safetensors   acting side)
+//!   scenarios.json     hand-built test situations with their acceptable actions
+//!   manifest.json      encoder, normalization (train only), counts, split rule, filters,
+//!                      balance and augmentation reports, seed, source dataset hash
+//! ```
+//!
+//! The steps, in order: filter the decisions ([`PrepareConfig`]: players, minimum battle
+//! length, winners only, single-legal-action decisions, invalid records), assign each battle
+//! to a split by a hash of its id and the seed ([`split`]), balance the training split across
+//! players ([`balance`]), augment it with the encoder's symmetries ([`augment`]), compute the
+//! per-feature normalization on it ([`normalize`]), build the test [`scenarios`], and write
+//! everything to a temporary folder renamed into place at the end: a failure leaves no
+//! output. The transitions are streamed one Parquet row group at a time, in parallel; memory
+//! grows with the output (dense tensors), not with the dataset. The same dataset and settings
+//! give byte-identical files, whatever the thread count. `docs/prepare.md` is the format's
+//! specification.
+//!
+//! ```no_run
+//! use tactician_data::prepare::{prepare, PrepareConfig, PrepareOptions};
+//! use std::path::Path;
+//!
+//! let manifest = prepare(
+//!     Path::new("runs/default/dataset"),
+//!     Path::new("runs/default/prepared"),
+//!     &PrepareConfig::default(),
+//!     &PrepareOptions::default(),
+//! )
+//! .unwrap();
+//! println!("{} training rows", manifest.counts.rows["train"]);
+//! ```
+
+pub mod augment;
+pub mod balance;
+mod config;
+mod error;
+pub mod manifest;
+pub mod normalize;
+mod output;
+pub mod read;
+pub mod rows;
+pub mod scenarios;
+pub mod split;
+
+pub use config::{BalanceMethod, PrepareConfig};
+pub use error::PrepareError;
+pub use manifest::PreparedManifest;
+
+use crate::dataset::Dataset;
+use manifest::{Counts, EncoderInfo, FileInfo, ScenarioInfo, SplitInfo};
+use rayon::prelude::*;
+use rows::Rows;
+use split::Split;
+use std::collections::BTreeMap;
+use std::path::Path;
+use tactician_battle::FeatureSpec;
+use tactician_battle::symmetry::FeatureSymmetry;
+
+/// Options of [`prepare`] that are not settings of the result.
+#[derive(Default)]
+pub struct PrepareOptions {
+    /// The encoder the dataset must have been made with; `None` for the built-in game's.
+    pub expected: Option<FeatureSpec>,
+    /// The symmetries to augment with; `None` for the encoder's own (the built-in game's for
+    /// its encoder, none for others).
+    pub symmetries: Option<Vec<FeatureSymmetry>>,
+    /// Replace an existing output folder.
+    pub force: bool,
+    /// Worker threads; 0 for one per core.
+    pub threads: usize,
+    /// Called with the number of decisions read so far, and the total.
+    pub progress: Option<Box<dyn Fn(u64, u64) + Send + Sync>>,
+}
+
+impl std::fmt::Debug for PrepareOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PrepareOptions")
+            .field("expected", &self.expected.as_ref().map(|s| s.hash()))
+            .field("symmetries", &self.symmetries.as_ref().map(Vec::len))
+            .field("force", &self.force)
+            .field("threads", &self.threads)
+            .finish()
+    }
+}
+
+/// The content hash of a dataset: BLAKE3 of `tactician.dataset/1\n` followed by one line
+/// `<table> <rows> <blake3>\n` per part file, in manifest order. It names the data, not the
+/// times it was ingested.
+pub fn dataset_hash(ds: &Dataset) -> String {
+    let mut h = blake3::Hasher::new();
+    h.update(b"tactician.dataset/1\n");
+    for f in &ds.manifest().files {
+        h.update(format!("{} {} {}\n", f.table, f.rows, f.blake3).as_bytes());
+    }
+    h.finalize().to_hex().to_string()
+}
+
+/// Whether every file `manifest` lists is in `dir` with its recorded size and hash.
+pub fn is_intact(dir: &Path, manifest: &PreparedManifest) -> bool {
+    manifest.files.iter().all(|(name, f)| {
+        output::file_info(&dir.join(name)).is_ok_and(|i| i.bytes == f.bytes && i.blake3 == f.blake3)
+    })
+}
+
+/// Prepares the dataset at `dataset` into the folder `out`; returns its manifest.
+pub fn prepare(
+    dataset: &Path,
+    out: &Path,
+    config: &PrepareConfig,
+    opts: &PrepareOptions,
+) -> Result<PreparedManifest, PrepareError> {
+    config.validate()?;
+    if out.exists() && !opts.force {
+        return Err(PrepareError::OutputExists(out.to_path_buf()));
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads)
+        .build()
+        .map_err(|e| PrepareError::Config(format!("cannot start worker threads: {e}")))?;
+    pool.install(|| run(dataset, out, config, opts))
+}
+
+fn run(
+    dataset: &Path,
+    out: &Path,
+    config: &PrepareConfig,
+    opts: &PrepareOptions,
+) -> Result<PreparedManifest, PrepareError> {
+    let ds = Dataset::open(dataset)?;
+    let spec = ds.manifest().encoder.clone();
+    let expected = opts
+        .expected
+        .as_ref()
+        .unwrap_or_else(|| tactician_game::SkirmishEncoder::feature_spec());
+    if spec.hash() != expected.hash() {
+        return Err(PrepareError::EncoderMismatch {
+            dataset: spec.hash().to_string(),
+            game: expected.hash().to_string(),
+        });
+    }
+    if ds.manifest().transitions == 0 {
+        return Err(PrepareError::EmptyDataset(dataset.to_path_buf()));
+    }
+    let symmetries = if config.augment {
+        let all = match &opts.symmetries {
+            Some(s) => s.clone(),
+            None => augment::encoder_symmetries(&spec),
+        };
+        augment::select(all, &config.symmetries, &spec)?
+    } else {
+        Vec::new()
+    };
+    let (nf, na) = (spec.num_features(), spec.num_actions());
+    let feature_names: Vec<String> = spec.features().iter().map(|f| f.name.clone()).collect();
+    let action_names: Vec<String> = spec.actions().to_vec();
+
+    // Read, filter and split.
+    let battles = read::battles(&ds, config)?;
+    let allowed: Vec<bool> = battles
+        .players
+        .iter()
+        .map(|p| config.players.is_empty() || config.players.contains(p))
+        .collect();
+    let units = read::units(&ds)?;
+    let total: u64 = units.iter().map(|u| u.rows).sum();
+    let mut splits: [Rows; 3] = std::array::from_fn(|_| Rows::new(nf, na));
+    let mut split_battles: [Vec<u32>; 3] = Default::default();
+    let mut removed = [0u64; read::RULES.len()];
+    let mut read_rows = 0u64;
+    let window = 2 * rayon::current_num_threads().max(1);
+    for group in units.chunks(window) {
+        let chunks: Vec<Result<read::Chunk, PrepareError>> = group
+            .par_iter()
+            .map(|u| read::scan(u, &battles, &allowed, config, nf, na))
+            .collect();
+        for chunk in chunks {
+            let mut chunk = chunk?;
+            for k in 0..3 {
+                splits[k].append(&mut chunk.rows[k]);
+                split_battles[k].append(&mut chunk.battles[k]);
+            }
+            for (r, n) in removed.iter_mut().zip(chunk.removed) {
+                *r += n;
+            }
+            read_rows += chunk.read;
+        }
+        if let Some(p) = &opts.progress {
+            p(read_rows, total);
+        }
+    }
+    if read_rows != ds.manifest().transitions {
+        return Err(PrepareError::Corrupt(format!(
+            "read {read_rows} decisions but the dataset manifest lists {}",
+            ds.manifest().transitions
+        )));
+    }
+    let kept: u64 = splits.iter().map(|s| s.len() as u64).sum();
+    let filters: BTreeMap<String, u64> = read::RULES
+        .iter()
+        .zip(removed)
+        .map(|(r, n)| (r.to_string(), n))
+        .collect();
+    if kept == 0 {
+        return Err(PrepareError::NothingKept {
+            rows: read_rows,
+            removed: filters
+                .iter()
+                .filter(|(_, n)| **n > 0)
+                .map(|(r, n)| format!("{r}: {n}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            players: battles.players.join(", "),
+        });
+    }
+    let mut battle_counts = BTreeMap::new();
+    let mut battle_digests = BTreeMap::new();
+    let mut all_battles = 0u64;
+    for (k, list) in split_battles.iter_mut().enumerate() {
+        list.sort_unstable();
+        list.dedup();
+        all_battles += list.len() as u64;
+        let mut ids: Vec<&str> = list
+            .iter()
+            .map(|&i| battles.ids[i as usize].as_str())
+            .collect();
+        ids.sort_unstable();
+        let mut h = blake3::Hasher::new();
+        for id in ids {
+            h.update(id.as_bytes());
+            h.update(b"\n");
+        }
+        let name = Split::ALL[k].name().to_string();
+        battle_counts.insert(name.clone(), list.len() as u64);
+        battle_digests.insert(name, h.finalize().to_hex().to_string());
+    }
+    for s in Split::ALL {
+        if splits[s as usize].is_empty() {
+            return Err(PrepareError::EmptySplit {
+                split: s.name(),
+                kept,
+                battles: all_battles,
+            });
+        }
+    }
+    let decisions: BTreeMap<String, u64> = Split::ALL
+        .iter()
+        .map(|s| (s.name().to_string(), splits[*s as usize].len() as u64))
+        .collect();
+
+    // Balance, augment and normalize the training split.
+    let train = &mut splits[Split::Train as usize];
+    let balance = balance::balance(train, config, &battles.players, &action_names);
+    let before_augment = train.len() as u64;
+    let copies = augment::augment(train, &symmetries, config.augment_copies, config.seed);
+    let augmentation = augment::AugmentReport {
+        enabled: copies > 0,
+        reason: if copies > 0 {
+            None
+        } else if !config.augment {
+            Some("turned off in the settings".into())
+        } else {
+            Some(format!(
+                "the encoder {} declares no symmetries",
+                spec.hash()
+            ))
+        },
+        available: symmetries.len(),
+        symmetries: symmetries.iter().map(|s| s.name().to_string()).collect(),
+        copies_per_row: copies,
+        rows_before: before_augment,
+        rows_after: train.len() as u64,
+        multiplier: train.len() as f64 / before_augment.max(1) as f64,
+    };
+    let normalization = normalize::compute(
+        train,
+        &feature_names,
+        config.std_floor,
+        config.near_constant_std,
+    );
+    let (scenario_list, scenario_reason) = match scenarios::scenarios(&spec)? {
+        Ok(list) => (list, None),
+        Err(reason) => (Vec::new(), Some(reason)),
+    };
+
+    // Write.
+    let staging = output::Staging::new(out)?;
+    let mut files = BTreeMap::new();
+    for s in Split::ALL {
+        let name = format!("{}.safetensors", s.name());
+        let info = output::write_split(&staging.path().join(&name), &splits[s as usize])?;
+        files.insert(name, info);
+    }
+    let mut text = serde_json::to_vec_pretty(&scenario_list).expect("scenarios serialize");
+    text.push(b'\n');
+    files.insert(
+        "scenarios.json".to_string(),
+        output::write_bytes(&staging.path().join("scenarios.json"), &text)?,
+    );
+    let manifest = PreparedManifest {
+        format: manifest::FORMAT.to_string(),
+        encoder: EncoderInfo {
+            name: spec.name().to_string(),
+            hash: spec.hash().to_string(),
+            features: feature_names,
+            actions: action_names,
+        },
+        normalization,
+        counts: Counts {
+            read: read_rows,
+            removed: read_rows - kept,
+            kept,
+            rows: Split::ALL
+                .iter()
+                .map(|s| (s.name().to_string(), splits[*s as usize].len() as u64))
+                .collect(),
+            decisions,
+            battles: battle_counts,
+        },
+        seed: config.seed,
+        source_dataset_hash: dataset_hash(&ds),
+        split: SplitInfo {
+            rule: split::RULE.to_string(),
+            ratios: BTreeMap::from([
+                ("train".to_string(), config.train),
+                ("val".to_string(), config.val),
+                ("test".to_string(), config.test),
+            ]),
+            battle_ids_blake3: battle_digests,
+        },
+        filters,
+        players: battles.players.clone(),
+        balance,
+        augmentation,
+        scenarios: ScenarioInfo {
+            names: scenario_list.iter().map(|s| s.name.clone()).collect(),
+            reason: scenario_reason,
+        },
+        config: config.clone(),
+        files,
+    };
+    let mut text = serde_json::to_vec_pretty(&manifest).expect("manifests serialize");
+    text.push(b'\n');
+    let _: FileInfo = output::write_bytes(&staging.path().join("manifest.json"), &text)?;
+    staging.commit()?;
+    Ok(manifest)
+}
