@@ -1,0 +1,27 @@
+//! Tactician's trainer: a dense policy network (with an optional value head) trained by a
+//! fused forward/backward pass on the `gemm` crate, with Adam/AdamW, learning-rate schedules,
+//! early stopping, per-epoch metrics and checkpoints that resume bit-identically, and a
+//! hyper-parameter search. See docs/train.md.
+#![deny(missing_docs)]
+#![deny(unsafe_code)]
+
+pub mod config;
+pub mod data;
+pub mod error;
+pub mod eval;
+pub mod kernel;
+pub mod model;
+pub mod net;
+pub mod optim;
+pub mod perf;
+pub mod rng;
+pub mod synth;
+pub mod tensors;
+pub mod train;
+pub mod tune;
+
+pub use config::{Activation, OptimizerKind, ScheduleKind, TrainConfig};
+pub use data::Prepared;
+pub use error::TrainError;
+pub use model::TrainedModel;
+pub use train::{TrainOptions, TrainSummary, train};
