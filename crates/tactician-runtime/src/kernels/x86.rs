@@ -1,0 +1,615 @@
+//! x86-64 AVX2 + FMA kernels, selected at run time by [`super::Isa::detect`].
+//!
+//! Every function here is `unsafe` only because it is compiled with `#[target_feature]`; the
+//! callers in `super` check the CPU features once and check every slice length before calling.
+
+use std::arch::x86_64::*;
+
+/// Horizontal sum of the eight lanes of `v`.
+#[target_feature(enable = "avx2,fma")]
+fn hsum_ps(v: __m256) -> f32 {
+    let lo = _mm256_castps256_ps128(v);
+    let hi = _mm256_extractf128_ps::<1>(v);
+    let s = _mm_add_ps(lo, hi);
+    let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    let s = _mm_add_ss(s, _mm_shuffle_ps::<0b01>(s, s));
+    _mm_cvtss_f32(s)
+}
+
+/// Horizontal sum of the eight int32 lanes of `v`.
+#[target_feature(enable = "avx2,fma")]
+fn hsum_epi32(v: __m256i) -> i32 {
+    let lo = _mm256_castsi256_si128(v);
+    let hi = _mm256_extracti128_si256::<1>(v);
+    let s = _mm_add_epi32(lo, hi);
+    let s = _mm_add_epi32(s, _mm_shuffle_epi32::<0b01_00_11_10>(s));
+    let s = _mm_add_epi32(s, _mm_shuffle_epi32::<0b10_11_00_01>(s));
+    _mm_cvtsi128_si32(s)
+}
+
+/// The horizontal sums of four accumulators at once: `[Σa0, Σa1, Σa2, Σa3]`.
+#[target_feature(enable = "avx2,fma")]
+fn hsum4_epi32(a: [__m256i; 4]) -> [i32; 4] {
+    let t0 = _mm256_hadd_epi32(a[0], a[1]);
+    let t1 = _mm256_hadd_epi32(a[2], a[3]);
+    let t2 = _mm256_hadd_epi32(t0, t1);
+    let s = _mm_add_epi32(
+        _mm256_castsi256_si128(t2),
+        _mm256_extracti128_si256::<1>(t2),
+    );
+    let mut out = [0i32; 4];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = match i {
+            0 => _mm_extract_epi32::<0>(s),
+            1 => _mm_extract_epi32::<1>(s),
+            2 => _mm_extract_epi32::<2>(s),
+            _ => _mm_extract_epi32::<3>(s),
+        };
+    }
+    out
+}
+
+/// The horizontal sums of four float accumulators at once.
+#[target_feature(enable = "avx2,fma")]
+fn hsum4_ps(a: [__m256; 4]) -> [f32; 4] {
+    let t0 = _mm256_hadd_ps(a[0], a[1]);
+    let t1 = _mm256_hadd_ps(a[2], a[3]);
+    let t2 = _mm256_hadd_ps(t0, t1);
+    let s = _mm_add_ps(_mm256_castps256_ps128(t2), _mm256_extractf128_ps::<1>(t2));
+    let mut out = [0f32; 4];
+    out[0] = _mm_cvtss_f32(s);
+    out[1] = _mm_cvtss_f32(_mm_shuffle_ps::<0b01_01_01_01>(s, s));
+    out[2] = _mm_cvtss_f32(_mm_shuffle_ps::<0b10_10_10_10>(s, s));
+    out[3] = _mm_cvtss_f32(_mm_shuffle_ps::<0b11_11_11_11>(s, s));
+    out
+}
+
+/// One tile of `R` weight rows times `B` input rows in float32.
+///
+/// # Safety
+/// The CPU supports AVX2 and FMA; `w` holds `rows * cols` values, `x` holds `batch * cols`,
+/// `out` holds `batch * rows`, and `r0 + R <= rows`, `b0 + B <= batch`.
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn tile_f32<const R: usize, const B: usize>(
+    w: &[f32],
+    rows: usize,
+    cols: usize,
+    x: &[f32],
+    out: &mut [f32],
+    r0: usize,
+    b0: usize,
+) {
+    let mut acc = [[_mm256_setzero_ps(); B]; R];
+    let wp = w.as_ptr();
+    let xp = x.as_ptr();
+    let full = cols / 8 * 8;
+    let mut c = 0;
+    while c < full {
+        let mut xv = [_mm256_setzero_ps(); B];
+        for (j, v) in xv.iter_mut().enumerate() {
+            // SAFETY: (b0 + j) * cols + c + 8 <= batch * cols because c + 8 <= full <= cols.
+            *v = unsafe { _mm256_loadu_ps(xp.add((b0 + j) * cols + c)) };
+        }
+        for (i, row) in acc.iter_mut().enumerate() {
+            // SAFETY: (r0 + i) * cols + c + 8 <= rows * cols for the same reason.
+            let wv = unsafe { _mm256_loadu_ps(wp.add((r0 + i) * cols + c)) };
+            for (j, a) in row.iter_mut().enumerate() {
+                *a = _mm256_fmadd_ps(wv, xv[j], *a);
+            }
+        }
+        c += 8;
+    }
+    let mut sums = [[0f32; B]; R];
+    if R == 4 {
+        for j in 0..B {
+            let s4 = hsum4_ps([acc[0][j], acc[1][j], acc[2][j], acc[3][j]]);
+            for i in 0..4 {
+                sums[i][j] = s4[i];
+            }
+        }
+    } else {
+        for i in 0..R {
+            for j in 0..B {
+                sums[i][j] = hsum_ps(acc[i][j]);
+            }
+        }
+    }
+    for i in 0..R {
+        for j in 0..B {
+            let mut s = sums[i][j];
+            let wr = &w[(r0 + i) * cols..(r0 + i + 1) * cols];
+            let xb = &x[(b0 + j) * cols..(b0 + j + 1) * cols];
+            for k in full..cols {
+                s += wr[k] * xb[k];
+            }
+            out[(b0 + j) * rows + r0 + i] = s;
+        }
+    }
+}
+
+/// AVX2+FMA version of [`super::scalar::fc_f32`].
+///
+/// # Safety
+/// The CPU supports AVX2 and FMA and the slices have the lengths `super::fc_f32` checks.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn fc_f32(
+    w: &[f32],
+    rows: usize,
+    cols: usize,
+    x: &[f32],
+    batch: usize,
+    out: &mut [f32],
+) {
+    let mut b = 0;
+    while b < batch {
+        let nb = if batch - b >= 2 { 2 } else { 1 };
+        let mut r = 0;
+        while r + 4 <= rows {
+            // SAFETY: r + 4 <= rows, b + nb <= batch; lengths checked by the caller.
+            unsafe {
+                if nb == 2 {
+                    tile_f32::<4, 2>(w, rows, cols, x, out, r, b);
+                } else {
+                    tile_f32::<4, 1>(w, rows, cols, x, out, r, b);
+                }
+            }
+            r += 4;
+        }
+        while r < rows {
+            // SAFETY: r < rows, b + nb <= batch; lengths checked by the caller.
+            unsafe {
+                if nb == 2 {
+                    tile_f32::<1, 2>(w, rows, cols, x, out, r, b);
+                } else {
+                    tile_f32::<1, 1>(w, rows, cols, x, out, r, b);
+                }
+            }
+            r += 1;
+        }
+        b += nb;
+    }
+}
+
+/// One tile of `R` int8 weight rows times `B` int8 input rows with int32 accumulation.
+///
+/// # Safety
+/// As [`tile_f32`], with int8 slices.
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn tile_i8<const R: usize, const B: usize>(
+    w: &[i8],
+    rows: usize,
+    cols: usize,
+    x: &[i8],
+    out: &mut [i32],
+    r0: usize,
+    b0: usize,
+) {
+    let mut acc = [[_mm256_setzero_si256(); B]; R];
+    let wp = w.as_ptr();
+    let xp = x.as_ptr();
+    let full = cols / 16 * 16;
+    let mut c = 0;
+    while c < full {
+        let mut xv = [_mm256_setzero_si256(); B];
+        for (j, v) in xv.iter_mut().enumerate() {
+            // SAFETY: (b0 + j) * cols + c + 16 <= batch * cols since c + 16 <= full <= cols.
+            let raw = unsafe { _mm_loadu_si128(xp.add((b0 + j) * cols + c).cast()) };
+            *v = _mm256_cvtepi8_epi16(raw);
+        }
+        for (i, row) in acc.iter_mut().enumerate() {
+            // SAFETY: (r0 + i) * cols + c + 16 <= rows * cols for the same reason.
+            let raw = unsafe { _mm_loadu_si128(wp.add((r0 + i) * cols + c).cast()) };
+            let wv = _mm256_cvtepi8_epi16(raw);
+            for (j, a) in row.iter_mut().enumerate() {
+                // int8·int8 products fit in int16 lanes; madd sums pairs exactly into int32.
+                *a = _mm256_add_epi32(*a, _mm256_madd_epi16(wv, xv[j]));
+            }
+        }
+        c += 16;
+    }
+    for i in 0..R {
+        for j in 0..B {
+            let mut s = hsum_epi32(acc[i][j]);
+            let wr = &w[(r0 + i) * cols..(r0 + i + 1) * cols];
+            let xb = &x[(b0 + j) * cols..(b0 + j + 1) * cols];
+            for k in full..cols {
+                s += i32::from(wr[k]) * i32::from(xb[k]);
+            }
+            out[(b0 + j) * rows + r0 + i] = s;
+        }
+    }
+}
+
+/// AVX2 version of [`super::scalar::matmul_i8`].
+///
+/// # Safety
+/// The CPU supports AVX2 and the slices have the lengths `super::matmul_i8` checks.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn matmul_i8(
+    w: &[i8],
+    rows: usize,
+    cols: usize,
+    x: &[i8],
+    batch: usize,
+    out: &mut [i32],
+) {
+    let mut b = 0;
+    while b < batch {
+        let nb = if batch - b >= 2 { 2 } else { 1 };
+        let mut r = 0;
+        while r + 4 <= rows {
+            // SAFETY: r + 4 <= rows, b + nb <= batch; lengths checked by the caller.
+            unsafe {
+                if nb == 2 {
+                    tile_i8::<4, 2>(w, rows, cols, x, out, r, b);
+                } else {
+                    tile_i8::<4, 1>(w, rows, cols, x, out, r, b);
+                }
+            }
+            r += 4;
+        }
+        while r < rows {
+            // SAFETY: r < rows, b + nb <= batch; lengths checked by the caller.
+            unsafe {
+                if nb == 2 {
+                    tile_i8::<1, 2>(w, rows, cols, x, out, r, b);
+                } else {
+                    tile_i8::<1, 1>(w, rows, cols, x, out, r, b);
+                }
+            }
+            r += 1;
+        }
+        b += nb;
+    }
+}
+
+/// Peak float32 multiply-accumulate probe: `iters` rounds of 10 independent 8-lane FMA chains
+/// (80 MACs per round), enough chains to cover the FMA latency.
+#[target_feature(enable = "avx2,fma")]
+pub fn fma_peak(iters: usize, seed: f32) -> f32 {
+    let m = _mm256_set1_ps(0.999_999);
+    let mut acc = [_mm256_set1_ps(seed); 10];
+    for (i, a) in acc.iter_mut().enumerate() {
+        *a = _mm256_add_ps(*a, _mm256_set1_ps(i as f32));
+    }
+    for _ in 0..iters {
+        for a in acc.iter_mut() {
+            *a = _mm256_fmadd_ps(*a, m, m);
+        }
+    }
+    let mut s = _mm256_setzero_ps();
+    for a in acc {
+        s = _mm256_add_ps(s, a);
+    }
+    hsum_ps(s)
+}
+
+/// Peak int8 multiply-accumulate probe with the instructions the int8 kernel uses
+/// (`vpmaddwd` on sign-extended bytes: 16 MACs each), 10 chains, 160 MACs per round.
+#[target_feature(enable = "avx2,fma")]
+pub fn i8_peak(iters: usize, seed: i16) -> i32 {
+    // The operand changes every round so that no product can be hoisted out of the loop.
+    let one = _mm256_set1_epi16(1);
+    let mut m = _mm256_set1_epi16(seed);
+    let mut acc = [_mm256_setzero_si256(); 10];
+    for _ in 0..iters {
+        m = _mm256_add_epi16(m, one);
+        for (i, a) in acc.iter_mut().enumerate() {
+            let k = _mm256_set1_epi16(i as i16 + 1);
+            *a = _mm256_add_epi32(*a, _mm256_madd_epi16(m, k));
+        }
+    }
+    let mut s = _mm256_setzero_si256();
+    for a in acc {
+        s = _mm256_add_epi32(s, a);
+    }
+    hsum_epi32(s)
+}
+
+/// Sums a buffer with 4 × 8-lane accumulators: a read-bandwidth probe.
+///
+/// # Safety
+/// The CPU supports AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn read_sum(buf: &[f32]) -> f32 {
+    let mut acc = [_mm256_setzero_ps(); 4];
+    let chunks = buf.chunks_exact(32);
+    let tail: f32 = chunks.remainder().iter().sum();
+    for c in chunks {
+        for (j, a) in acc.iter_mut().enumerate() {
+            // SAFETY: `c` has 32 values, so offsets 8j..8j+8 (j < 4) are inside it.
+            let v = unsafe { _mm256_loadu_ps(c.as_ptr().add(8 * j)) };
+            *a = _mm256_add_ps(*a, v);
+        }
+    }
+    let s = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
+    hsum_ps(s) + tail
+}
+
+/// One tile of `R` weight rows (int8 values pre-widened to int16) times `B` int8 input rows.
+///
+/// # Safety
+/// The CPU supports AVX2; `w` holds `rows * cols` values, `x` holds `batch * cols`, `out`
+/// holds `batch * rows`, and `r0 + R <= rows`, `b0 + B <= batch`.
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn tile_w16<const R: usize, const B: usize>(
+    w: &[i16],
+    rows: usize,
+    cols: usize,
+    x: &[i8],
+    out: &mut [i32],
+    r0: usize,
+    b0: usize,
+) {
+    let mut acc = [[_mm256_setzero_si256(); B]; R];
+    let wp = w.as_ptr();
+    let xp = x.as_ptr();
+    let full = cols / 16 * 16;
+    let mut c = 0;
+    while c < full {
+        let mut xv = [_mm256_setzero_si256(); B];
+        for (j, v) in xv.iter_mut().enumerate() {
+            // SAFETY: (b0 + j) * cols + c + 16 <= batch * cols since c + 16 <= full <= cols.
+            let raw = unsafe { _mm_loadu_si128(xp.add((b0 + j) * cols + c).cast()) };
+            *v = _mm256_cvtepi8_epi16(raw);
+        }
+        for (i, row) in acc.iter_mut().enumerate() {
+            // SAFETY: (r0 + i) * cols + c + 16 <= rows * cols for the same reason.
+            let wv = unsafe { _mm256_loadu_si256(wp.add((r0 + i) * cols + c).cast()) };
+            for (j, a) in row.iter_mut().enumerate() {
+                *a = _mm256_add_epi32(*a, _mm256_madd_epi16(wv, xv[j]));
+            }
+        }
+        c += 16;
+    }
+    for i in 0..R {
+        for j in 0..B {
+            let mut s = hsum_epi32(acc[i][j]);
+            let wr = &w[(r0 + i) * cols..(r0 + i + 1) * cols];
+            let xb = &x[(b0 + j) * cols..(b0 + j + 1) * cols];
+            for k in full..cols {
+                s += i32::from(wr[k]) * i32::from(xb[k]);
+            }
+            out[(b0 + j) * rows + r0 + i] = s;
+        }
+    }
+}
+
+/// [`super::scalar::matmul_i8`] with int8 weights pre-widened to int16 (one load and one
+/// `vpmaddwd` per 16 multiply-accumulates, no per-call widening of the weights).
+///
+/// # Safety
+/// The CPU supports AVX2 and the slices have the lengths `super::Kernels::matmul_packed`
+/// checks.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn matmul_w16(
+    w: &[i16],
+    rows: usize,
+    cols: usize,
+    x: &[i8],
+    batch: usize,
+    out: &mut [i32],
+) {
+    let mut b = 0;
+    while b < batch {
+        let nb = if batch - b >= 2 { 2 } else { 1 };
+        let mut r = 0;
+        while r + 4 <= rows {
+            // SAFETY: r + 4 <= rows, b + nb <= batch; lengths checked by the caller.
+            unsafe {
+                if nb == 2 {
+                    tile_w16::<4, 2>(w, rows, cols, x, out, r, b);
+                } else {
+                    tile_w16::<4, 1>(w, rows, cols, x, out, r, b);
+                }
+            }
+            r += 4;
+        }
+        while r < rows {
+            // SAFETY: r < rows, b + nb <= batch; lengths checked by the caller.
+            unsafe {
+                if nb == 2 {
+                    tile_w16::<1, 2>(w, rows, cols, x, out, r, b);
+                } else {
+                    tile_w16::<1, 1>(w, rows, cols, x, out, r, b);
+                }
+            }
+            r += 1;
+        }
+        b += nb;
+    }
+}
+
+/// TFLite's `MultiplyByQuantizedMultiplier` on 8 lanes (double rounding, as the scalar
+/// reference `crate::quant::multiply_by_quantized_multiplier`), then `+ zp` and a clamp to
+/// `[lo, hi]`, written as int8.
+///
+/// # Safety
+/// The CPU supports AVX2; `acc`, `mult`, `shift` and `out` have the same length, and every
+/// multiplier is positive (as `quantize_multiplier` produces).
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn requantize(
+    acc: &[i32],
+    mult: &[i32],
+    shift: &[i32],
+    zp: i32,
+    lo: i32,
+    hi: i32,
+    out: &mut [i8],
+) {
+    let n = acc.len();
+    let full = n / 8 * 8;
+    let zero = _mm256_setzero_si256();
+    let one = _mm256_set1_epi32(1);
+    let nudge_pos = _mm256_set1_epi64x(1 << 30);
+    let nudge_neg = _mm256_set1_epi64x(1 - (1 << 30));
+    let (vzp, vlo, vhi) = (
+        _mm256_set1_epi32(zp),
+        _mm256_set1_epi32(lo),
+        _mm256_set1_epi32(hi),
+    );
+    let mut i = 0;
+    while i < full {
+        // SAFETY: i + 8 <= full <= n, and all slices have length n.
+        let (x, m, s) = unsafe {
+            (
+                _mm256_loadu_si256(acc.as_ptr().add(i).cast()),
+                _mm256_loadu_si256(mult.as_ptr().add(i).cast()),
+                _mm256_loadu_si256(shift.as_ptr().add(i).cast()),
+            )
+        };
+        let left = _mm256_max_epi32(s, zero);
+        let right = _mm256_max_epi32(_mm256_sub_epi32(zero, s), zero);
+        let x = _mm256_sllv_epi32(x, left);
+        // 64-bit products of the even lanes, then of the odd lanes.
+        let even = _mm256_mul_epi32(x, m);
+        let odd = _mm256_mul_epi32(_mm256_srli_epi64::<32>(x), _mm256_srli_epi64::<32>(m));
+        let high = |p: __m256i| {
+            let neg = _mm256_cmpgt_epi64(zero, p);
+            let p = _mm256_add_epi64(p, _mm256_blendv_epi8(nudge_pos, nudge_neg, neg));
+            // Division by 2^31 rounding toward zero: add 2^31 - 1 to negative values first.
+            let p = _mm256_add_epi64(p, _mm256_and_si256(neg, _mm256_set1_epi64x((1 << 31) - 1)));
+            // (The sum can only turn negative→non-negative by less than 2^31, so `neg` still
+            // holds.) Bits 31..62 are the quotient, which fits in int32.
+            _mm256_srli_epi64::<31>(p)
+        };
+        let (he, ho) = (high(even), high(odd));
+        let hm = _mm256_blend_epi32::<0b1010_1010>(he, _mm256_slli_epi64::<32>(ho));
+        // Rounding divide by 2^right, half away from zero.
+        let mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, right), one);
+        let rem = _mm256_and_si256(hm, mask);
+        let thr = _mm256_sub_epi32(_mm256_srai_epi32::<1>(mask), _mm256_cmpgt_epi32(zero, hm));
+        let q = _mm256_sub_epi32(_mm256_srav_epi32(hm, right), _mm256_cmpgt_epi32(rem, thr));
+        let q = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(q, vzp), vlo), vhi);
+        let mut lanes = [0i32; 8];
+        // SAFETY: `lanes` holds 8 int32.
+        unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), q) };
+        for (o, v) in out[i..i + 8].iter_mut().zip(lanes) {
+            *o = v as i8;
+        }
+        i += 8;
+    }
+    for j in full..n {
+        let v = crate::quant::multiply_by_quantized_multiplier(acc[j], mult[j], shift[j]);
+        out[j] = v.saturating_add(zp).clamp(lo, hi) as i8;
+    }
+}
+
+/// One tile of `R` int8 weight rows times `B` int8 input rows using `vpmaddubsw` (32
+/// multiply-accumulates per instruction): `|x| · (w · sign(x))` equals `x · w`, the unsigned
+/// operand `|x|` is at most 128 and the signed one at most 127 in magnitude (weights must not
+/// hold -128), so the int16 pair sums (≤ 2 · 128 · 127 = 32512) never saturate: exact.
+///
+/// # Safety
+/// As [`tile_i8`]; additionally no weight is -128.
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn tile_sign<const R: usize, const B: usize>(
+    w: &[i8],
+    rows: usize,
+    cols: usize,
+    x: &[i8],
+    out: &mut [i32],
+    r0: usize,
+    b0: usize,
+) {
+    let ones = _mm256_set1_epi16(1);
+    let mut acc = [[_mm256_setzero_si256(); B]; R];
+    let wp = w.as_ptr();
+    let xp = x.as_ptr();
+    let full = cols / 32 * 32;
+    let mut c = 0;
+    while c < full {
+        let mut xs = [_mm256_setzero_si256(); B];
+        let mut xa = [_mm256_setzero_si256(); B];
+        for j in 0..B {
+            // SAFETY: (b0 + j) * cols + c + 32 <= batch * cols since c + 32 <= full <= cols.
+            let v = unsafe { _mm256_loadu_si256(xp.add((b0 + j) * cols + c).cast()) };
+            xs[j] = v;
+            xa[j] = _mm256_abs_epi8(v);
+        }
+        for (i, row) in acc.iter_mut().enumerate() {
+            // SAFETY: (r0 + i) * cols + c + 32 <= rows * cols for the same reason.
+            let wv = unsafe { _mm256_loadu_si256(wp.add((r0 + i) * cols + c).cast()) };
+            for (j, a) in row.iter_mut().enumerate() {
+                let p16 = _mm256_maddubs_epi16(xa[j], _mm256_sign_epi8(wv, xs[j]));
+                *a = _mm256_add_epi32(*a, _mm256_madd_epi16(p16, ones));
+            }
+        }
+        c += 32;
+    }
+    let mut sums = [[0i32; B]; R];
+    if R == 4 {
+        for j in 0..B {
+            let s4 = hsum4_epi32([acc[0][j], acc[1][j], acc[2][j], acc[3][j]]);
+            for i in 0..4 {
+                sums[i][j] = s4[i];
+            }
+        }
+    } else {
+        for i in 0..R {
+            for j in 0..B {
+                sums[i][j] = hsum_epi32(acc[i][j]);
+            }
+        }
+    }
+    for i in 0..R {
+        for j in 0..B {
+            let mut s = sums[i][j];
+            let wr = &w[(r0 + i) * cols..(r0 + i + 1) * cols];
+            let xb = &x[(b0 + j) * cols..(b0 + j + 1) * cols];
+            for k in full..cols {
+                s += i32::from(wr[k]) * i32::from(xb[k]);
+            }
+            out[(b0 + j) * rows + r0 + i] = s;
+        }
+    }
+}
+
+/// [`super::scalar::matmul_i8`] with `vpmaddubsw` for weights without -128 (see
+/// [`tile_sign`]).
+///
+/// # Safety
+/// The CPU supports AVX2, the slices have the lengths `super::Kernels::matmul_packed` checks,
+/// and no weight is -128.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn matmul_sign(
+    w: &[i8],
+    rows: usize,
+    cols: usize,
+    x: &[i8],
+    batch: usize,
+    out: &mut [i32],
+) {
+    let mut b = 0;
+    while b < batch {
+        let nb = if batch - b >= 2 { 2 } else { 1 };
+        let mut r = 0;
+        while r + 4 <= rows {
+            // SAFETY: r + 4 <= rows, b + nb <= batch; lengths and weights checked by the caller.
+            unsafe {
+                if nb == 2 {
+                    tile_sign::<4, 2>(w, rows, cols, x, out, r, b);
+                } else {
+                    tile_sign::<4, 1>(w, rows, cols, x, out, r, b);
+                }
+            }
+            r += 4;
+        }
+        while r < rows {
+            // SAFETY: r < rows, b + nb <= batch; lengths and weights checked by the caller.
+            unsafe {
+                if nb == 2 {
+                    tile_sign::<1, 2>(w, rows, cols, x, out, r, b);
+                } else {
+                    tile_sign::<1, 1>(w, rows, cols, x, out, r, b);
+                }
+            }
+            r += 1;
+        }
+        b += nb;
+    }
+}
