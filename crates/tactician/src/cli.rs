@@ -55,10 +55,72 @@ pub enum Command {
     /// Print statistics of a dataset: results by strategy and matchup, action use and
     /// effectiveness, resources, turning points, winning patterns.
     Stats(StatsArgs),
+    /// Turn a dataset into training tensors: filter, split by battle, balance, augment,
+    /// normalize, and build the test scenarios.
+    ///
+    /// Writes PREPARED/{train,val,test}.safetensors (features F32 [N,F] raw, legal U8 [N,A],
+    /// action I32 [N], weight F32 [N], value F32 [N]), scenarios.json and manifest.json
+    /// (normalization of the train split, counts, split rule, filter, balance and augmentation
+    /// reports). Settings come from the `[prepare]` section of `--config`, overridden by the
+    /// flags; the default keeps only the `search` strategy's decisions (behaviour cloning).
+    /// Everything is written to a temporary folder renamed at the end: a failure leaves no
+    /// output. See docs/prepare.md.
+    Prepare(PrepareArgs),
+    /// Train the policy network on prepared data (docs/train.md).
+    ///
+    /// A dense network (hidden layers, policy logits over the legal actions, optional tanh
+    /// value head) trained with Adam/AdamW on a fused gemm-based trainer. Settings: the
+    /// `[train]` section of `--config`, overridden by the flags. Every epoch appends a line to
+    /// MODEL.run/metrics.jsonl and saves a checkpoint there; `--resume` continues an
+    /// interrupted run and ends with the same weights as an uninterrupted one. MODEL (with the
+    /// input normalization folded into the first layer) appears only when training finished.
+    Train(TrainArgs),
+    /// Search training settings: random or grid search over `[tune.space]` of `--config`,
+    /// within a trial budget; prints and saves a leaderboard (CSV and JSON) and keeps the best
+    /// trial's model in OUT/best.
+    Tune(TuneArgs),
+    /// Benchmarks against peer implementations.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+    /// Evaluate a trained model: test-split accuracy, confusion matrix, scenarios, and
+    /// validation battles against the scripted strategies.
+    ///
+    /// Reads MODEL/model.json and MODEL/model.safetensors (format `tactician-mlp/1`; refused if
+    /// made for another encoder). With `--data`, scores PREPARED/test.safetensors (agreement
+    /// with the teacher's recorded action = top-1, top-3, masked cross-entropy, value-head
+    /// error, per-action confusion) and PREPARED/scenarios.json (pass = the chosen action is
+    /// acceptable). Then plays `--battles` battles against each opponent, half with the model
+    /// on each side, with 95% Wilson intervals, and lists the turning points of a few battles
+    /// (largest swings of the value head). Results do not depend on the thread count. See
+    /// docs/eval.md.
+    Eval(EvalArgs),
     /// Play every pair of strategies against each other and print a results table.
     Tournament(TournamentArgs),
     /// List the registered strategies.
     Strategies(StrategiesArgs),
+    /// Print a feature spec as JSON: the built-in game's, or a checked external one.
+    ///
+    /// Without FILE, prints the spec of the built-in game's encoder (feature names and ranges,
+    /// action names, version hash). With FILE, reads an external game's spec (JSON: `name`,
+    /// `features` [{name, description, min, max}], `actions`, optional `hash`), checks it and
+    /// prints it with its version hash: the `encoder.hash` its battle logs must carry (see
+    /// docs/battle-log.md, "Logs from other games").
+    Spec(SpecArgs),
+    /// Export a trained model folder to TFLite: float32, plus dynamic-range and/or int8.
+    ///
+    /// Reads MODEL/model.safetensors and MODEL/model.json (format `tactician-mlp/1`) and
+    /// writes EXPORT/model-f32.tflite and, by default, EXPORT/model-int8.tflite (int8
+    /// activations calibrated on `--calibration-samples` rows of PREPARED/train.safetensors).
+    /// Files are written only when every requested one was built; the same checkpoint and
+    /// sample give byte-identical files. See docs/tflite.md.
+    Export(ExportArgs),
+    /// Check exported TFLite files against the float model on the test split.
+    ///
+    /// Runs each file in EXPORT with the device runtime on PREPARED/test.safetensors and
+    /// reports top-1 agreement (legal actions only, ties to the lowest index) with the float
+    /// model, mean and max absolute logit error, file sizes and operators. Exits non-zero when
+    /// a file is below its gate (100% for float32, 99.5% for dynamic and int8 by default).
+    Verify(VerifyArgs),
 }
 
 /// Flags of `tactician collect`.
@@ -135,6 +197,48 @@ pub struct PipelineArgs {
     pub json: bool,
 }
 
+/// Flags of `tactician eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The trained model folder (model.json + model.safetensors).
+    #[arg(value_name = "MODEL")]
+    pub model: PathBuf,
+
+    /// Prepared data folder (manifest.json, test.safetensors, scenarios.json); without it
+    /// only the battles are played.
+    #[arg(long, value_name = "PREPARED")]
+    pub data: Option<PathBuf>,
+
+    /// Battles against each opponent (even: every seed is played from both sides; 0 skips
+    /// the battles).
+    #[arg(long, short = 'n', value_name = "N", default_value_t = 100)]
+    pub battles: usize,
+
+    /// Run seed of the battles.
+    #[arg(long, short, value_name = "S", default_value_t = 0)]
+    pub seed: u64,
+
+    /// Opponents, comma-separated strategy names (default: every registered strategy).
+    #[arg(long, value_name = "A,B,...", value_delimiter = ',')]
+    pub opponents: Vec<String>,
+
+    /// Round limit per battle.
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub max_rounds: u16,
+
+    /// Battles whose turning points are listed (those with the largest value swings).
+    #[arg(long, value_name = "K", default_value_t = 3)]
+    pub turning_points: usize,
+
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Print the report as JSON on stdout instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Flags of `tactician tournament`.
 #[derive(Debug, Args)]
 pub struct TournamentArgs {
@@ -165,6 +269,14 @@ pub struct StrategiesArgs {
     /// Print the list as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Flags of `tactician spec`.
+#[derive(Debug, Args)]
+pub struct SpecArgs {
+    /// An external game's feature spec to check (default: print the built-in game's spec).
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
 }
 
 /// Flags of `tactician ingest`.
@@ -213,6 +325,300 @@ pub struct StatsArgs {
     pub top: usize,
 
     /// Print the statistics as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Which quantized files `tactician export` writes besides the float32 one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Quantize {
+    /// Only model-f32.tflite.
+    None,
+    /// model-f32.tflite and model-dynamic.tflite (int8 weights, float activations).
+    Dynamic,
+    /// model-f32.tflite and model-int8.tflite (full int8; needs --calibration).
+    Int8,
+    /// All three.
+    All,
+}
+
+/// Flags of `tactician export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The trained model folder (model.safetensors + model.json).
+    #[arg(value_name = "MODEL")]
+    pub model: PathBuf,
+
+    /// Output folder (created if missing).
+    #[arg(long, value_name = "EXPORT")]
+    pub out: PathBuf,
+
+    /// Quantized variants to write besides float32.
+    #[arg(long, value_enum, default_value_t = Quantize::Int8)]
+    pub quantize: Quantize,
+
+    /// Prepared data folder whose train.safetensors features calibrate int8 activations.
+    #[arg(long, value_name = "PREPARED")]
+    pub calibration: Option<PathBuf>,
+
+    /// Training rows to calibrate on (spread evenly over the split).
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub calibration_samples: usize,
+
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Flags of `tactician verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The export folder (model-f32.tflite, model-dynamic.tflite, model-int8.tflite).
+    #[arg(value_name = "EXPORT")]
+    pub export: PathBuf,
+
+    /// The trained model folder the files were exported from.
+    #[arg(long, value_name = "MODEL")]
+    pub model: PathBuf,
+
+    /// Prepared data folder; its test.safetensors is used.
+    #[arg(long, value_name = "PREPARED")]
+    pub data: PathBuf,
+
+    /// Minimum top-1 agreement of the float32 file (0 to 1).
+    #[arg(long, value_name = "FRACTION", default_value_t = 1.0)]
+    pub min_f32_agreement: f64,
+
+    /// Minimum top-1 agreement of the dynamic and int8 files (0 to 1).
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.995)]
+    pub min_int8_agreement: f64,
+
+    /// Print the report as JSON on stdout (the exit status still reflects the gates).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Flags of `tactician prepare`.
+#[derive(Debug, Args)]
+pub struct PrepareArgs {
+    /// Dataset folder (written by `tactician ingest`).
+    #[arg(value_name = "DATASET")]
+    pub dataset: PathBuf,
+
+    /// Output folder; must not exist unless `--force`.
+    #[arg(long, value_name = "PREPARED")]
+    pub out: PathBuf,
+
+    /// TOML settings file whose `[prepare]` section gives the settings (see docs/prepare.md).
+    #[arg(long, short, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Seed of the split and of resampling and augmentation choices.
+    #[arg(long, short, value_name = "S")]
+    pub seed: Option<u64>,
+
+    /// Split ratios TRAIN,VAL,TEST by battle, each above 0, adding up to 1 (default
+    /// 0.8,0.1,0.1).
+    #[arg(long, value_name = "T,V,S", value_delimiter = ',')]
+    pub split: Option<Vec<f64>>,
+
+    /// Keep only decisions of these players (strategy names or human ids; default: search).
+    #[arg(
+        long,
+        value_name = "A,B,...",
+        value_delimiter = ',',
+        conflicts_with = "all_players"
+    )]
+    pub players: Vec<String>,
+
+    /// Keep the decisions of every player.
+    #[arg(long)]
+    pub all_players: bool,
+
+    /// Keep only decisions of the side that won its battle.
+    #[arg(long)]
+    pub winners_only: bool,
+
+    /// Drop battles with fewer decisions than this.
+    #[arg(long, value_name = "N")]
+    pub min_battle_turns: Option<u32>,
+
+    /// Keep decisions that had a single legal action (dropped by default).
+    #[arg(long)]
+    pub keep_single_legal: bool,
+
+    /// Balance the training split across players: none, weights or resample (default
+    /// weights).
+    #[arg(long, value_name = "METHOD")]
+    pub balance: Option<String>,
+
+    /// Balance across actions within each player too (weights).
+    #[arg(long)]
+    pub balance_actions: bool,
+
+    /// Do not augment the training split with the game's symmetries.
+    #[arg(long)]
+    pub no_augment: bool,
+
+    /// Symmetric copies per training row (0: one per symmetry; default 1).
+    #[arg(long, value_name = "N")]
+    pub augment_copies: Option<usize>,
+
+    /// Feature spec (JSON) of an external game's encoder the dataset must have; without it
+    /// the dataset must come from the built-in game's current encoder.
+    #[arg(long, value_name = "FILE")]
+    pub spec: Option<PathBuf>,
+
+    /// Replace the output folder if it exists.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Print the manifest as JSON on stdout instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Training settings that flags can override (the rest come from `[train]`).
+#[derive(Debug, Args)]
+pub struct TrainFlags {
+    /// TOML settings file whose `[train]` section is used (see docs/train.md).
+    #[arg(long, short, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Hidden layer widths, e.g. `128,128`.
+    #[arg(long, value_name = "W,W,...", value_delimiter = ',')]
+    pub hidden: Option<Vec<usize>>,
+    /// Hidden activation: relu, relu6 or tanh.
+    #[arg(long, value_name = "NAME")]
+    pub activation: Option<String>,
+    /// Optimizer: adam or adamw.
+    #[arg(long, value_name = "NAME")]
+    pub optimizer: Option<String>,
+    /// Peak learning rate.
+    #[arg(long, value_name = "LR", allow_negative_numbers = true)]
+    pub lr: Option<f64>,
+    /// Learning-rate schedule: constant, step or cosine.
+    #[arg(long, value_name = "NAME")]
+    pub schedule: Option<String>,
+    /// Examples per batch.
+    #[arg(long, value_name = "N")]
+    pub batch_size: Option<usize>,
+    /// Maximum epochs.
+    #[arg(long, value_name = "N")]
+    pub epochs: Option<usize>,
+    /// Weight decay.
+    #[arg(long, value_name = "X")]
+    pub weight_decay: Option<f64>,
+    /// Early-stopping patience in epochs (0: never stop early).
+    #[arg(long, value_name = "N")]
+    pub patience: Option<usize>,
+    /// Weight of the value head's loss.
+    #[arg(long, value_name = "X")]
+    pub value_weight: Option<f32>,
+    /// Train without a value head.
+    #[arg(long)]
+    pub no_value_head: bool,
+    /// Seed of initialization and shuffling.
+    #[arg(long, short, value_name = "S")]
+    pub seed: Option<u64>,
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+/// Flags of `tactician train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Prepared data folder (from `tactician prepare`).
+    #[arg(value_name = "PREPARED")]
+    pub prepared: PathBuf,
+    /// Model folder to write.
+    #[arg(long, value_name = "MODEL")]
+    pub out: PathBuf,
+    /// Continue the interrupted run of MODEL from its last checkpoint.
+    #[arg(long)]
+    pub resume: bool,
+    /// Replace an existing MODEL or an unfinished run.
+    #[arg(long)]
+    pub force: bool,
+    /// Refuse prepared data whose encoder hash is not this one.
+    #[arg(long, value_name = "HASH")]
+    pub expect_encoder: Option<String>,
+    /// The settings.
+    #[command(flatten)]
+    pub train: TrainFlags,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Flags of `tactician tune`.
+#[derive(Debug, Args)]
+pub struct TuneArgs {
+    /// Prepared data folder.
+    #[arg(value_name = "PREPARED")]
+    pub prepared: PathBuf,
+    /// Output folder (trials/, leaderboard.csv, leaderboard.json, best/).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Trial budget (overrides `[tune] trials`).
+    #[arg(long, value_name = "N")]
+    pub trials: Option<usize>,
+    /// Search method: random or grid (overrides `[tune] method`).
+    #[arg(long, value_name = "NAME")]
+    pub method: Option<String>,
+    /// Base settings of every trial.
+    #[command(flatten)]
+    pub train: TrainFlags,
+    /// Print the leaderboard as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `tactician bench ...`.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Training speed against Keras (tensorflow-cpu) on the same prepared data, network,
+    /// epochs, batch and optimizer: samples/s of both, their ratio, validation accuracy, and
+    /// achieved GFLOP/s against the peak of a large matrix product measured in the same run.
+    /// Runs bench/peer/train_keras.py with `--python` (needs tensorflow-cpu; not in CI).
+    Train(BenchTrainArgs),
+}
+
+/// Flags of `tactician bench train`.
+#[derive(Debug, Args)]
+pub struct BenchTrainArgs {
+    /// Prepared data folder; without it a synthetic one (F=192, A=32) is generated.
+    #[arg(long, value_name = "PREPARED")]
+    pub prepared: Option<PathBuf>,
+    /// Python with tensorflow-cpu (default: $TACTICIAN_TF_PYTHON, else /work/venv-tf/bin/python).
+    #[arg(long, value_name = "PYTHON")]
+    pub python: Option<PathBuf>,
+    /// The Keras peer script.
+    #[arg(long, value_name = "FILE", default_value = "bench/peer/train_keras.py")]
+    pub script: PathBuf,
+    /// Epochs per measurement (the first epoch of each side is a warm-up and not timed).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub epochs: usize,
+    /// Threads for both sides.
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 2)]
+    pub threads: usize,
+    /// Networks to measure: `default` (the pipeline's), `seed` (192-256-256-32, batch 256,
+    /// Adam) or both.
+    #[arg(
+        long,
+        value_name = "NAME",
+        value_delimiter = ',',
+        default_value = "default,seed"
+    )]
+    pub networks: Vec<String>,
+    /// Skip the Keras side (our figures and the GFLOP/s only).
+    #[arg(long)]
+    pub no_peer: bool,
+    /// Print the results as JSON on stdout.
     #[arg(long)]
     pub json: bool,
 }

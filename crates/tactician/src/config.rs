@@ -15,6 +15,38 @@
 //!
 //! [ingest]
 //! max_reject_rate = 0.0   # the built-in game's logs must be perfect
+//!
+//! [prepare]               # see docs/prepare.md
+//! players = ["search"]    # behaviour cloning of the search strategy; [] keeps everyone
+//! train = 0.8
+//! val = 0.1
+//! test = 0.1
+//! seed = 0
+//! balance = "weights"     # none | weights | resample
+//! augment = true
+//!
+//! [train]                 # see docs/train.md
+//! hidden = [128, 128]
+//! activation = "relu"     # relu | relu6 | tanh
+//! optimizer = "adamw"     # adam | adamw
+//! lr = 0.003
+//! schedule = "cosine"     # constant | step | cosine (with warmup_epochs)
+//! batch_size = 256
+//! epochs = 30
+//! patience = 6            # epochs without a better validation loss (0: never stop early)
+//! seed = 0
+//!
+//! [tune]                  # `tactician tune`: random or grid search over [tune.space]
+//! method = "random"
+//! trials = 6
+//! space = { lr = [0.001, 0.003, 0.01], hidden = [[64, 64], [128, 128]] }
+//!
+//! [eval]                  # see docs/eval.md
+//! battles = 100           # per opponent, half on each side (even; 0 skips the battles)
+//! seed = 0
+//! opponents = []          # [] plays every registered strategy
+//! max_rounds = 30
+//! turning_points = 3
 //! ```
 //!
 //! Unknown keys are refused, so a typo cannot silently fall back to a default. Later steps add
@@ -35,6 +67,15 @@ pub struct PipelineConfig {
     pub collect: CollectSection,
     /// The ingest step.
     pub ingest: IngestSection,
+    /// The prepare step (defaults: behaviour cloning of the `search` strategy; see
+    /// docs/prepare.md).
+    pub prepare: tactician_data::prepare::PrepareConfig,
+    /// The evaluation step (see docs/eval.md).
+    pub eval: EvalSection,
+    /// The training step (see docs/train.md).
+    pub train: tactician_train::TrainConfig,
+    /// The search space of `tactician tune` (see docs/train.md).
+    pub tune: tactician_train::tune::TuneConfig,
 }
 
 /// The `[ingest]` section: see `tactician ingest --help`.
@@ -60,6 +101,10 @@ impl Default for PipelineConfig {
             run_dir: PathBuf::from("runs/default"),
             collect: CollectSection::default(),
             ingest: IngestSection::default(),
+            prepare: tactician_data::prepare::PrepareConfig::default(),
+            eval: EvalSection::default(),
+            train: tactician_train::TrainConfig::default(),
+            tune: tactician_train::tune::TuneConfig::default(),
         }
     }
 }
@@ -177,5 +222,33 @@ mod tests {
         assert!(msg.contains("line 2") && msg.contains("battels"), "{msg}");
         let e = PipelineConfig::parse("[collect]\nbattles = \"many\"\n").unwrap_err();
         assert!(format!("{e:#}").contains("line 2"), "{e:#}");
+    }
+}
+
+/// The `[eval]` section: see `tactician eval --help`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EvalSection {
+    /// Validation battles per opponent (even; 0 skips them).
+    pub battles: usize,
+    /// Run seed of the battles.
+    pub seed: u64,
+    /// Opponents (empty: every registered strategy).
+    pub opponents: Vec<String>,
+    /// Round limit per battle.
+    pub max_rounds: u16,
+    /// Battles whose turning points are listed.
+    pub turning_points: usize,
+}
+
+impl Default for EvalSection {
+    fn default() -> Self {
+        Self {
+            battles: 100,
+            seed: 0,
+            opponents: Vec::new(),
+            max_rounds: tactician_game::rules::DEFAULT_MAX_ROUNDS,
+            turning_points: 3,
+        }
     }
 }

@@ -1,12 +1,20 @@
 //! The subcommands: each turns its flags into a library config, calls the library and prints
 //! the result.
 
+mod bench_train;
 mod collect;
+mod eval;
+pub mod export;
 mod ingest;
 mod pipeline;
+mod prepare;
+mod spec;
 mod stats;
 mod strategies;
 mod tournament;
+mod train;
+mod tune;
+pub mod verify;
 
 use crate::cli::{Cli, Command};
 use serde::Serialize;
@@ -19,8 +27,16 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Collect(args) => collect::run(args, cli.quiet),
         Command::Ingest(args) => ingest::run(args, cli.quiet),
         Command::Stats(args) => stats::run(args),
+        Command::Prepare(args) => prepare::run(args, cli.quiet),
+        Command::Eval(args) => eval::run(args, cli.quiet),
+        Command::Train(args) => train::run(args, cli.quiet),
+        Command::Tune(args) => tune::run(args, cli.quiet),
+        Command::Bench(crate::cli::BenchCommand::Train(args)) => bench_train::run(args, cli.quiet),
         Command::Tournament(args) => tournament::run(args, cli.quiet),
         Command::Strategies(args) => strategies::run(args),
+        Command::Spec(args) => spec::run(args),
+        Command::Export(args) => export::run(args),
+        Command::Verify(args) => verify::run(args),
     }
 }
 

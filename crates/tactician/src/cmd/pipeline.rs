@@ -1,7 +1,7 @@
 //! `tactician pipeline`: every step that exists, in order, in one run folder.
 //!
-//! Steps now: collect (into `<run>/logs`), ingest (into the dataset `<run>/dataset`), then
-//! statistics. A step whose output is complete and was made from the same inputs is reused.
+//! Steps now: collect (into `<run>/logs`), ingest (into the dataset `<run>/dataset`),
+//! statistics, then prepare (training tensors in `<run>/prepared`). A step whose output is complete and was made from the same inputs is reused.
 
 use crate::cli::PipelineArgs;
 use crate::config::PipelineConfig;
@@ -19,6 +19,34 @@ struct Report {
     config: PipelineConfig,
     collect: CollectReport,
     ingest: IngestStepReport,
+    /// The dataset's statistics (also written in full to `<run>/stats.md`).
+    stats: tactician_data::stats::Stats,
+    prepare: PrepareStepReport,
+    /// The train step.
+    train: TrainStepReport,
+    /// The evaluation of the run's model (`<run>/model`), when there is one; also written to
+    /// `<run>/eval.json`.
+    eval: Option<tactician_train::eval::EvalReport>,
+    /// The export and verify steps (when a trained model exists).
+    export: Option<super::verify::PipelineExport>,
+}
+
+/// The train step's part of the report.
+#[derive(Debug, Serialize)]
+struct TrainStepReport {
+    /// `ran` or `reused`.
+    status: &'static str,
+    /// The training summary.
+    summary: Option<tactician_train::TrainSummary>,
+}
+
+/// The prepare step's part of the report.
+#[derive(Debug, Serialize)]
+struct PrepareStepReport {
+    /// `ran` or `reused`.
+    status: &'static str,
+    prepared: PathBuf,
+    manifest: tactician_data::prepare::PreparedManifest,
 }
 
 /// The ingest step's part of the report.
@@ -65,6 +93,22 @@ pub fn run(args: PipelineArgs, quiet: bool) -> anyhow::Result<()> {
         .with_context(|| format!("cannot read the collection in {}", logs.display()))?;
     let dataset = run_dir.join("dataset");
     let ingest = ingest_step(&config, &logs, &dataset, status == "ran", quiet)?;
+    let stats = stats_step(&run_dir, &dataset)?;
+    let prepared = run_dir.join("prepared");
+    let prepare = prepare_step(&config, &dataset, &prepared, quiet)?;
+    // The train step (docs/train.md): `<run>/model`, checkpoints in `<run>/model.run`.
+    let (train_status, train) = super::train::pipeline_step(
+        &config,
+        &prepared,
+        &run_dir.join("model"),
+        prepare.status != "reused",
+        quiet,
+    )?;
+    // The eval step: after training, on the run's model.
+    let eval = super::eval::pipeline_step(&config, &run_dir.join("model"), &prepared, quiet)?;
+    // The export and verify steps: after training, on the run's model (stops below the gates).
+    let export =
+        super::verify::pipeline_step(&run_dir.join("model"), &prepared, &run_dir.join("export"))?;
 
     if args.json {
         return super::print_json(&Report {
@@ -76,6 +120,19 @@ pub fn run(args: PipelineArgs, quiet: bool) -> anyhow::Result<()> {
                 summary,
             },
             ingest,
+            stats,
+            prepare,
+            train: TrainStepReport {
+                status: train_status,
+                summary: train.clone(),
+            },
+            eval,
+            export: export.clone(),
+        })
+        .and_then(|()| {
+            export
+                .as_ref()
+                .map_or(Ok(()), |e| super::verify::check_gates(&e.verify))
         });
     }
     let verb = if status == "ran" {
@@ -97,7 +154,96 @@ pub fn run(args: PipelineArgs, quiet: bool) -> anyhow::Result<()> {
             ingest.transitions
         )),
     }
-    super::print(&text)
+    text.push_str(&format!(
+        "\n{}(all statistics: {}, or `tactician stats {}`)\n",
+        super::stats::summary_markdown(&stats),
+        run_dir.join("stats.md").display(),
+        dataset.display()
+    ));
+    if prepare.status == "reused" {
+        text.push_str(&format!(
+            "\n## prepare (up to date): {}\n",
+            prepare.prepared.display()
+        ));
+    } else {
+        text.push_str(&format!(
+            "\n{}",
+            super::prepare::to_markdown(&prepare.prepared, &prepare.manifest)
+        ));
+    }
+    match (&train, train_status) {
+        (Some(t), "ran") => text.push_str(&format!("\n{}", super::train::to_markdown(t))),
+        (Some(t), _) => text.push_str(&format!(
+            "\n## train (up to date): {}: validation top-1 {:.2}% (epoch {})\n",
+            t.model_dir.display(),
+            100.0 * t.best_val_top1,
+            t.best_epoch
+        )),
+        (None, _) => {}
+    }
+    if let Some(report) = &eval {
+        text.push_str(&format!(
+            "\n## eval: {}\n\n{}",
+            run_dir.join("eval.json").display(),
+            report.to_text()
+        ));
+    }
+    if let Some(e) = &export {
+        text.push_str(&format!("\n{}", e.to_markdown()));
+    }
+    super::print(&text)?;
+    match &export {
+        Some(e) => super::verify::check_gates(&e.verify),
+        None => Ok(()),
+    }
+}
+
+/// Prepares the dataset, unless the prepared folder was made from the same dataset content
+/// with the same settings and its files are intact.
+fn prepare_step(
+    config: &PipelineConfig,
+    dataset: &Path,
+    prepared: &Path,
+    quiet: bool,
+) -> anyhow::Result<PrepareStepReport> {
+    use tactician_data::prepare::{PrepareOptions, PreparedManifest, dataset_hash};
+    let source = tactician_data::dataset::Dataset::open(dataset).map(|ds| dataset_hash(&ds));
+    let previous = std::fs::read(prepared.join("manifest.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<PreparedManifest>(&b).ok());
+    if let (Ok(source), Some(m)) = (&source, previous)
+        && m.source_dataset_hash == *source
+        && m.config == config.prepare
+        && m.encoder.hash == tactician_game::SkirmishEncoder::feature_spec().hash()
+        && tactician_data::prepare::is_intact(prepared, &m)
+    {
+        return Ok(PrepareStepReport {
+            status: "reused",
+            prepared: prepared.to_path_buf(),
+            manifest: m,
+        });
+    }
+    let opts = PrepareOptions {
+        force: true,
+        threads: config.collect.threads.unwrap_or(0),
+        ..Default::default()
+    };
+    let manifest = super::prepare::run_prepare(dataset, prepared, &config.prepare, opts, quiet)?;
+    Ok(PrepareStepReport {
+        status: "ran",
+        prepared: prepared.to_path_buf(),
+        manifest,
+    })
+}
+
+/// Computes the dataset's statistics and writes them in full to `<run>/stats.md`.
+fn stats_step(run_dir: &Path, dataset: &Path) -> anyhow::Result<tactician_data::stats::Stats> {
+    let stats = tactician_data::stats::compute_at(dataset, 5)
+        .with_context(|| format!("cannot compute the statistics of {}", dataset.display()))?;
+    let path = run_dir.join("stats.md");
+    std::fs::write(&path, stats.to_markdown())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(stats)
 }
 
 /// Ingests the logs into a fresh dataset, unless the dataset already holds exactly these logs.
