@@ -138,7 +138,7 @@ fn the_example_log_is_refused_by_a_dataset_of_the_built_in_game() {
     let dir = tempfile::tempdir().unwrap();
     let ds = dir.path().join("ds");
     let log = example("battles.jsonl");
-    let report = run(&ds, &[log.clone()], &opts()).unwrap();
+    let report = run(&ds, std::slice::from_ref(&log), &opts()).unwrap();
     check_reconciles(&ds, &report);
     let n = records(&log).len() as u64;
     assert_eq!(report.accepted, 0);

@@ -123,11 +123,8 @@ fn splits_do_not_leak_and_stay_put_when_battles_are_added() {
         per_split.push(splits);
     }
     // Every battle of the small dataset is in the same split in the large one.
-    for k in 0..3 {
-        let moved: Vec<&u64> = per_split[0][k]
-            .iter()
-            .filter(|b| !per_split[1][k].contains(b))
-            .collect();
+    for (small, large) in per_split[0].iter().zip(&per_split[1]) {
+        let moved: Vec<&u64> = small.iter().filter(|b| !large.contains(b)).collect();
         assert!(moved.is_empty(), "battles changed split: {moved:?}");
     }
     // Roughly the ratios (450 battles, 80/10/10).

@@ -89,9 +89,25 @@ pub fn rounding_divide_by_pot(x: i32, exponent: i32) -> i32 {
     (x >> exponent) + i32::from(remainder > threshold)
 }
 
-/// TFLite's `MultiplyByQuantizedMultiplier` (double-rounding form, the default build).
+/// TFLite's `MultiplyByQuantizedMultiplier` in its single-rounding form
+/// (`TFLITE_SINGLE_ROUNDING`, what LiteRT's int8 kernels use, measured against its
+/// intermediate tensors): `round(x · multiplier · 2^(shift − 31))`, ties toward +∞, saturated.
 #[inline]
 pub fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> i32 {
+    let total = 31 - shift.clamp(-31, 30);
+    let round = 1i64 << (total - 1);
+    let r = (i64::from(x) * i64::from(multiplier) + round) >> total;
+    r.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+}
+
+/// The gemmlowp double-rounding form of [`multiply_by_quantized_multiplier`] (TFLite builds
+/// without `TFLITE_SINGLE_ROUNDING`); kept for comparison tests.
+#[inline]
+pub fn multiply_by_quantized_multiplier_double_rounding(
+    x: i32,
+    multiplier: i32,
+    shift: i32,
+) -> i32 {
     let left = shift.max(0);
     let right = (-shift).max(0);
     rounding_divide_by_pot(

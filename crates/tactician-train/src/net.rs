@@ -507,6 +507,7 @@ mod tests {
         total / b as f64
     }
 
+    #[allow(clippy::type_complexity)]
     fn problem(
         seed: u64,
         f: usize,

@@ -59,9 +59,9 @@ fn split(spec: &SynthSpec, t: &Teacher, n: usize, rng: &mut Rng) -> Vec<RawOut> 
     let mut value = Vec::with_capacity(n);
     let mut z = vec![0f32; f];
     for i in 0..n {
-        for j in 0..f {
-            z[j] = rng.normal() as f32;
-            features.push(t.offset[j] + t.scale[j] * z[j]);
+        for (j, zj) in z.iter_mut().enumerate() {
+            *zj = rng.normal() as f32;
+            features.push(t.offset[j] + t.scale[j] * *zj);
         }
         let mask = &mut legal[i * a..(i + 1) * a];
         for m in mask.iter_mut() {

@@ -332,6 +332,7 @@ fn load_checkpoint(dir: &Path, spec: &NetSpec) -> Result<State, TrainError> {
 }
 
 /// Forward-only pass over a whole split.
+#[allow(clippy::too_many_arguments)]
 fn evaluate(
     spec: &NetSpec,
     params: &[f32],

@@ -72,6 +72,8 @@ pub struct PipelineConfig {
     pub prepare: tactician_data::prepare::PrepareConfig,
     /// The evaluation step (see docs/eval.md).
     pub eval: EvalSection,
+    /// The verify step's gates.
+    pub verify: VerifySection,
     /// The training step (see docs/train.md).
     pub train: tactician_train::TrainConfig,
     /// The search space of `tactician tune` (see docs/train.md).
@@ -103,6 +105,7 @@ impl Default for PipelineConfig {
             ingest: IngestSection::default(),
             prepare: tactician_data::prepare::PrepareConfig::default(),
             eval: EvalSection::default(),
+            verify: VerifySection::default(),
             train: tactician_train::TrainConfig::default(),
             tune: tactician_train::tune::TuneConfig::default(),
         }
@@ -249,6 +252,25 @@ impl Default for EvalSection {
             opponents: Vec::new(),
             max_rounds: tactician_game::rules::DEFAULT_MAX_ROUNDS,
             turning_points: 3,
+        }
+    }
+}
+
+/// The `[verify]` section: the agreement gates of `tactician verify` (see its `--help`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VerifySection {
+    /// Minimum top-1 agreement of the float32 file with the float model.
+    pub min_f32_agreement: f64,
+    /// Minimum top-1 agreement of the int8 and dynamic files with the float model.
+    pub min_int8_agreement: f64,
+}
+
+impl Default for VerifySection {
+    fn default() -> Self {
+        Self {
+            min_f32_agreement: crate::cmd::verify::DEFAULT_GATE_F32,
+            min_int8_agreement: crate::cmd::verify::DEFAULT_GATE_QUANTIZED,
         }
     }
 }

@@ -209,7 +209,7 @@ fn pipeline_collects_then_reuses_and_guards_its_run_folder() {
     let config = dir.path().join("t.toml");
     fs::write(
         &config,
-        "[collect]\nbattles = 12\nmatchups = \"random:*\"\nseed = 4\n",
+        "[collect]\nbattles = 12\nmatchups = \"random:*\"\nseed = 4\n[prepare]\nplayers = []\ntrain = 0.4\nval = 0.3\ntest = 0.3\n[train]\nhidden = [16]\nepochs = 2\n[eval]\nbattles = 2\n[verify]\nmin_int8_agreement = 0.9\n",
     )
     .unwrap();
     let (c, r) = (config.to_str().unwrap(), run.to_str().unwrap());
@@ -233,7 +233,7 @@ fn pipeline_collects_then_reuses_and_guards_its_run_folder() {
 
     fs::write(
         &config,
-        "[collect]\nbattles = 12\nmatchups = \"random:*\"\nseed = 5\n",
+        "[collect]\nbattles = 12\nmatchups = \"random:*\"\nseed = 5\n[prepare]\nplayers = []\ntrain = 0.4\nval = 0.3\ntest = 0.3\n[train]\nhidden = [16]\nepochs = 2\n[eval]\nbattles = 2\n[verify]\nmin_int8_agreement = 0.9\n",
     )
     .unwrap();
     let o = tactician(&["pipeline", "--config", c, "--run-dir", r]);

@@ -290,13 +290,9 @@ impl Kernels {
                 batch: 1,
             });
         }
-        #[cfg(target_arch = "x86_64")]
-        if self.isa == Isa::Avx2Fma && mult.iter().all(|&m| m > 0) {
-            // SAFETY: Avx2Fma is only selected when the CPU has AVX2; the lengths are equal
-            // (checked above) and every multiplier is positive.
-            unsafe { x86::requantize(acc, mult, shift, zp, lo, hi, out) };
-            return Ok(());
-        }
+        // Scalar on every ISA for now: LiteRT rounds once (TFLITE_SINGLE_ROUNDING), and the
+        // former 8-lane AVX2 path implemented gemmlowp's double rounding.
+        let _ = self.isa;
         for i in 0..n {
             let v = crate::quant::multiply_by_quantized_multiplier(acc[i], mult[i], shift[i]);
             out[i] = v.saturating_add(zp).clamp(lo, hi) as i8;

@@ -107,8 +107,12 @@ pub fn run(args: PipelineArgs, quiet: bool) -> anyhow::Result<()> {
     // The eval step: after training, on the run's model.
     let eval = super::eval::pipeline_step(&config, &run_dir.join("model"), &prepared, quiet)?;
     // The export and verify steps: after training, on the run's model (stops below the gates).
-    let export =
-        super::verify::pipeline_step(&run_dir.join("model"), &prepared, &run_dir.join("export"))?;
+    let export = super::verify::pipeline_step(
+        &run_dir.join("model"),
+        &prepared,
+        &run_dir.join("export"),
+        &config.verify,
+    )?;
 
     if args.json {
         return super::print_json(&Report {

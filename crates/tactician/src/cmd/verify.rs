@@ -397,6 +397,7 @@ pub fn pipeline_step(
     model: &Path,
     prepared: &Path,
     export: &Path,
+    gates: &crate::config::VerifySection,
 ) -> anyhow::Result<Option<PipelineExport>> {
     if !model.join("model.json").exists() {
         return Ok(None);
@@ -413,8 +414,8 @@ pub fn pipeline_step(
         export: export.to_path_buf(),
         model: model.to_path_buf(),
         data: prepared.to_path_buf(),
-        gate_f32: DEFAULT_GATE_F32,
-        gate_quantized: DEFAULT_GATE_QUANTIZED,
+        gate_f32: gates.min_f32_agreement,
+        gate_quantized: gates.min_int8_agreement,
     })?;
     Ok(Some(PipelineExport {
         export: export_report,
