@@ -61,60 +61,11 @@ fn frexp(x: f64) -> (f64, i32) {
     (f, e)
 }
 
-/// gemmlowp's `SaturatingRoundingDoublingHighMul`.
-#[inline]
-pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
-    if a == b && a == i32::MIN {
-        return i32::MAX;
-    }
-    let ab = i64::from(a) * i64::from(b);
-    let nudge = if ab >= 0 {
-        1i64 << 30
-    } else {
-        1 - (1i64 << 30)
-    };
-    ((ab + nudge) / (1i64 << 31)) as i32
-}
-
-/// gemmlowp's `RoundingDivideByPOT`: divide by `2^exponent`, rounding half away from zero.
-#[inline]
-pub fn rounding_divide_by_pot(x: i32, exponent: i32) -> i32 {
-    if exponent <= 0 {
-        return x;
-    }
-    let exponent = exponent.min(31);
-    let mask = ((1i64 << exponent) - 1) as i32;
-    let remainder = x & mask;
-    let threshold = (mask >> 1) + i32::from(x < 0);
-    (x >> exponent) + i32::from(remainder > threshold)
-}
-
-/// TFLite's `MultiplyByQuantizedMultiplier` in its single-rounding form
-/// (`TFLITE_SINGLE_ROUNDING`, what LiteRT's int8 kernels use, measured against its
-/// intermediate tensors): `round(x · multiplier · 2^(shift − 31))`, ties toward +∞, saturated.
-#[inline]
-pub fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> i32 {
-    let total = 31 - shift.clamp(-31, 30);
-    let round = 1i64 << (total - 1);
-    let r = (i64::from(x) * i64::from(multiplier) + round) >> total;
-    r.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
-}
-
-/// The gemmlowp double-rounding form of [`multiply_by_quantized_multiplier`] (TFLite builds
-/// without `TFLITE_SINGLE_ROUNDING`); kept for comparison tests.
-#[inline]
-pub fn multiply_by_quantized_multiplier_double_rounding(
-    x: i32,
-    multiplier: i32,
-    shift: i32,
-) -> i32 {
-    let left = shift.max(0);
-    let right = (-shift).max(0);
-    rounding_divide_by_pot(
-        saturating_rounding_doubling_high_mul(x.wrapping_mul(1i32 << left.min(30)), multiplier),
-        right,
-    )
-}
+// The integer requantization arithmetic is the exporter's: one definition for both sides.
+pub use tactician_tflite::quant::{
+    multiply_by_quantized_multiplier, multiply_by_quantized_multiplier_double_rounding,
+    rounding_divide_by_pot, saturating_rounding_doubling_high_mul,
+};
 
 /// Minimum and maximum of `values` (NaN ignored; ±∞ for an empty slice), in 8 lanes so that
 /// the loop vectorizes.
