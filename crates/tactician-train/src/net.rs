@@ -323,12 +323,26 @@ pub fn loss(
     b: usize,
     t: &Targets<'_>,
     value_weight: f32,
+    grad_out: Option<&mut [f32]>,
+) -> BatchStats {
+    loss_of_part(spec, ws, b, t, value_weight, grad_out, b)
+}
+
+/// [`loss`] of `b` examples that are part of a batch of `batch` examples: the gradient is that
+/// of the whole batch's mean loss (divided by `batch`, not `b`).
+fn loss_of_part(
+    spec: &NetSpec,
+    ws: &Workspace,
+    b: usize,
+    t: &Targets<'_>,
+    value_weight: f32,
     mut grad_out: Option<&mut [f32]>,
+    batch: usize,
 ) -> BatchStats {
     let a = spec.actions;
     let o = spec.head_out();
     let out = &ws.acts[ws.acts.len() - 1][..b * o];
-    let inv_b = 1.0 / b as f32;
+    let inv_b = 1.0 / batch as f32;
     let mut stats = BatchStats {
         n: b,
         ..Default::default()
@@ -385,12 +399,36 @@ pub fn train_step_grad(
     value_weight: f32,
     threads: Threads,
 ) -> BatchStats {
+    step_grad_of_part(spec, params, ws, b, t, value_weight, threads, b)
+}
+
+/// [`train_step_grad`] on `b` examples that are part of a batch of `batch`: `ws.grad` receives
+/// this part's share of the gradient of the whole batch's mean loss.
+#[allow(clippy::too_many_arguments)]
+fn step_grad_of_part(
+    spec: &NetSpec,
+    params: &[f32],
+    ws: &mut Workspace,
+    b: usize,
+    t: &Targets<'_>,
+    value_weight: f32,
+    threads: Threads,
+    batch: usize,
+) -> BatchStats {
     forward(spec, params, ws, b, threads);
     let layers = spec.layers();
     let o = spec.head_out();
     let mut d_cur = std::mem::take(&mut ws.d_a);
     let mut d_next = std::mem::take(&mut ws.d_b);
-    let stats = loss(spec, ws, b, t, value_weight, Some(&mut d_cur[..b * o]));
+    let stats = loss_of_part(
+        spec,
+        ws,
+        b,
+        t,
+        value_weight,
+        Some(&mut d_cur[..b * o]),
+        batch,
+    );
     for (i, l) in layers.iter().enumerate().rev() {
         let is_head = i + 1 == layers.len();
         let dz = &mut d_cur[..b * l.out];
@@ -428,6 +466,208 @@ pub fn train_step_grad(
     }
     ws.d_a = d_cur;
     ws.d_b = d_next;
+    stats
+}
+
+/// Examples per shard of a data-parallel step (see [`Sharded`]).
+pub const SHARD_ROWS: usize = 128;
+
+/// Elements per task when the shards' gradients are summed (fixed, so the f64 norm is summed
+/// in the same order whatever the thread count).
+const REDUCE_CHUNK: usize = 4096;
+
+/// Buffers of a data-parallel training step.
+///
+/// A batch is cut into shards of [`SHARD_ROWS`] examples. Their number depends on the batch
+/// size only, never on the thread count: each shard runs forward, loss and backward on its own
+/// [`Workspace`] with single-threaded matrix products (rayon spreads the shards over the
+/// threads), then the shards' gradients are summed in shard order. The same seed therefore
+/// gives the same weights with 1 thread or 8, and small products avoid `gemm`'s per-call
+/// thread synchronisation, which cost more than it gained on these matrix sizes.
+#[derive(Debug)]
+pub struct Sharded {
+    shards: Vec<Workspace>,
+}
+
+impl Sharded {
+    /// Buffers for `spec` and batches of up to `batch` examples.
+    pub fn new(spec: &NetSpec, batch: usize) -> Self {
+        let batch = batch.max(1);
+        Self {
+            shards: (0..batch.div_ceil(SHARD_ROWS))
+                .map(|_| Workspace::new(spec, SHARD_ROWS.min(batch)))
+                .collect(),
+        }
+    }
+
+    /// The largest batch these buffers hold.
+    pub fn capacity(&self) -> usize {
+        self.shards.iter().map(Workspace::capacity).sum()
+    }
+
+    /// The summed gradient of the last [`train_step_sharded`].
+    pub fn grad(&self) -> &[f32] {
+        &self.shards[0].grad
+    }
+}
+
+/// One batch for [`train_step_sharded`] and [`eval_sharded`]: rows of a feature matrix, the
+/// normalization to apply, and the examples' targets (in the order of `rows`).
+pub struct Batch<'a> {
+    /// Row-major features, `f` per row.
+    pub features: &'a [f32],
+    /// Features per row.
+    pub f: usize,
+    /// The rows of this batch.
+    pub rows: &'a [u32],
+    /// Per-feature mean.
+    pub mean: &'a [f32],
+    /// Per-feature scale.
+    pub scale: &'a [f32],
+    /// Targets of the batch's examples.
+    pub targets: Targets<'a>,
+}
+
+impl Batch<'_> {
+    /// Examples `lo..hi` of the batch's targets.
+    fn targets_of(&self, a: usize, lo: usize, hi: usize) -> Targets<'_> {
+        let t = &self.targets;
+        Targets {
+            legal: &t.legal[lo * a..hi * a],
+            action: &t.action[lo..hi],
+            weight: &t.weight[lo..hi],
+            value: t.value.get(lo..hi).unwrap_or(&[]),
+        }
+    }
+}
+
+/// Runs `work(shard index, workspace, lo, hi)` on every shard that holds examples, in parallel.
+fn for_shards<R: Send>(
+    sh: &mut Sharded,
+    b: usize,
+    work: impl Fn(&mut Workspace, usize, usize) -> R + Sync + Send,
+) -> Vec<R> {
+    use rayon::prelude::*;
+    sh.shards
+        .par_iter_mut()
+        .enumerate()
+        .take(b.div_ceil(SHARD_ROWS))
+        .map(|(k, ws)| {
+            let lo = k * SHARD_ROWS;
+            work(ws, lo, (lo + SHARD_ROWS).min(b))
+        })
+        .collect()
+}
+
+/// Forward, loss and backward of one batch, data-parallel over shards (see [`Sharded`]).
+/// Leaves the gradient of the batch-mean loss in [`Sharded::grad`] and returns the stats and
+/// the gradient's L2 norm (not finite when any gradient element is not).
+pub fn train_step_sharded(
+    spec: &NetSpec,
+    params: &[f32],
+    sh: &mut Sharded,
+    batch: &Batch<'_>,
+    value_weight: f32,
+) -> (BatchStats, f64) {
+    use rayon::prelude::*;
+    let b = batch.rows.len();
+    assert!(b <= sh.capacity(), "batch larger than the workspace");
+    let a = spec.actions;
+    let parts = for_shards(sh, b, |ws, lo, hi| {
+        gather_normalized(
+            ws,
+            batch.features,
+            batch.f,
+            &batch.rows[lo..hi],
+            batch.mean,
+            batch.scale,
+        );
+        step_grad_of_part(
+            spec,
+            params,
+            ws,
+            hi - lo,
+            &batch.targets_of(a, lo, hi),
+            value_weight,
+            Threads::One,
+            b,
+        )
+    });
+    let mut stats = BatchStats::default();
+    for p in &parts {
+        stats.add(p);
+    }
+    // Sum the shards' gradients into the first, in shard order, chunk by chunk in parallel.
+    let (first, rest) = sh.shards.split_first_mut().expect("at least one shard");
+    let rest = &rest[..parts.len() - 1];
+    let norms: Vec<f64> = first
+        .grad
+        .par_chunks_mut(REDUCE_CHUNK)
+        .enumerate()
+        .map(|(c, g)| {
+            let (at, len) = (c * REDUCE_CHUNK, g.len());
+            for other in rest {
+                for (x, &y) in g.iter_mut().zip(&other.grad[at..at + len]) {
+                    *x += y;
+                }
+            }
+            sum_squares(g)
+        })
+        .collect();
+    (stats, norms.iter().sum::<f64>().sqrt())
+}
+
+/// Σ x² in f64 with four independent accumulators (a fixed order: deterministic).
+pub(crate) fn sum_squares(x: &[f32]) -> f64 {
+    let mut acc = [0f64; 4];
+    let mut chunks = x.chunks_exact(4);
+    for c in &mut chunks {
+        for (a, &v) in acc.iter_mut().zip(c) {
+            *a += f64::from(v) * f64::from(v);
+        }
+    }
+    let tail: f64 = chunks
+        .remainder()
+        .iter()
+        .map(|&v| f64::from(v) * f64::from(v))
+        .sum();
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+/// Forward and loss (no gradient) of one batch, data-parallel over shards.
+pub fn eval_sharded(
+    spec: &NetSpec,
+    params: &[f32],
+    sh: &mut Sharded,
+    batch: &Batch<'_>,
+    value_weight: f32,
+) -> BatchStats {
+    let b = batch.rows.len();
+    assert!(b <= sh.capacity(), "batch larger than the workspace");
+    let a = spec.actions;
+    let parts = for_shards(sh, b, |ws, lo, hi| {
+        gather_normalized(
+            ws,
+            batch.features,
+            batch.f,
+            &batch.rows[lo..hi],
+            batch.mean,
+            batch.scale,
+        );
+        forward(spec, params, ws, hi - lo, Threads::One);
+        loss(
+            spec,
+            ws,
+            hi - lo,
+            &batch.targets_of(a, lo, hi),
+            value_weight,
+            None,
+        )
+    });
+    let mut stats = BatchStats::default();
+    for p in &parts {
+        stats.add(p);
+    }
     stats
 }
 
@@ -618,6 +858,99 @@ mod tests {
                     assert_eq!(g[i * spec.head_out() + j], 0.0);
                 }
             }
+        }
+    }
+
+    /// The sharded step on `threads` threads: (stats, norm, gradient).
+    fn sharded(
+        spec: &NetSpec,
+        params: &[f32],
+        x: &[f32],
+        t: &Targets<'_>,
+        b: usize,
+        threads: usize,
+    ) -> (BatchStats, f64, Vec<f32>) {
+        let f = spec.inputs;
+        let rows: Vec<u32> = (0..b as u32).collect();
+        let (mean, scale) = (vec![0.0; f], vec![1.0; f]);
+        let batch = Batch {
+            features: x,
+            f,
+            rows: &rows,
+            mean: &mean,
+            scale: &scale,
+            targets: Targets { ..*t },
+        };
+        let mut sh = Sharded::new(spec, b);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let (s, n) = pool.install(|| train_step_sharded(spec, params, &mut sh, &batch, 0.5));
+        (s, n, sh.grad().to_vec())
+    }
+
+    #[test]
+    fn sharded_step_matches_one_workspace_and_ignores_the_thread_count() {
+        // 300 examples: shards of 128, 128 and 44.
+        let b = 300;
+        let (spec, params, x, legal, action, weight, value) =
+            problem(11, 6, vec![10, 7], 5, b, Activation::Relu, true);
+        let t = Targets {
+            legal: &legal,
+            action: &action,
+            weight: &weight,
+            value: &value,
+        };
+        let mut ws = Workspace::new(&spec, b);
+        ws.x.copy_from_slice(&x);
+        let whole = train_step_grad(&spec, &params, &mut ws, b, &t, 0.5, Threads::One);
+        let (s1, n1, g1) = sharded(&spec, &params, &x, &t, b, 1);
+        let (s2, n2, g2) = sharded(&spec, &params, &x, &t, b, 2);
+        // Bit-identical whatever the thread count.
+        assert_eq!(g1, g2);
+        assert_eq!(n1.to_bits(), n2.to_bits());
+        assert_eq!(s1.loss_sum.to_bits(), s2.loss_sum.to_bits());
+        // The same gradient as one workspace over the whole batch (up to summation order).
+        assert_eq!((s1.n, s1.top1, s1.top3), (whole.n, whole.top1, whole.top3));
+        assert!((s1.loss_sum - whole.loss_sum).abs() <= 1e-9 * (1.0 + whole.loss_sum.abs()) * 1e3);
+        for (k, (a, b)) in g1.iter().zip(&ws.grad).enumerate() {
+            assert!(
+                (a - b).abs() <= 1e-5 * (1.0 + b.abs()),
+                "grad {k}: {a} vs {b}"
+            );
+        }
+        let norm: f64 = ws
+            .grad
+            .iter()
+            .map(|&g| f64::from(g) * f64::from(g))
+            .sum::<f64>()
+            .sqrt();
+        assert!((n1 - norm).abs() <= 1e-5 * norm);
+    }
+
+    #[test]
+    fn a_non_finite_gradient_gives_a_non_finite_norm() {
+        let b = 130;
+        let (spec, mut params, x, legal, action, weight, value) =
+            problem(12, 4, vec![6], 3, b, Activation::Tanh, false);
+        params[0] = f32::NAN;
+        let t = Targets {
+            legal: &legal,
+            action: &action,
+            weight: &weight,
+            value: &value,
+        };
+        let (_, n, _) = sharded(&spec, &params, &x, &t, b, 2);
+        assert!(!n.is_finite());
+    }
+
+    #[test]
+    fn sum_squares_matches_the_plain_sum() {
+        for len in [0usize, 1, 3, 4, 5, 17, 4096] {
+            let x: Vec<f32> = (0..len).map(|i| (i as f32 * 0.37).sin()).collect();
+            let plain: f64 = x.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
+            assert!((sum_squares(&x) - plain).abs() <= 1e-12 * (1.0 + plain));
         }
     }
 }

@@ -40,12 +40,15 @@ impl Adam {
         }
     }
 
-    /// One step: updates `params` from `grad`; returns the gradient's L2 norm.
+    /// One step: updates `params` from `grad`, in parallel over fixed chunks (each element's
+    /// update depends on that element only, so the thread count changes nothing).
     ///
     /// Adam: `g += wd·p`; AdamW: `p -= lr·wd·p` before the moment update (as PyTorch does).
     /// Then `m = β1 m + (1-β1) g`, `v = β2 v + (1-β2) g²`,
     /// `p -= lr · (m / (1-β1^t)) / (sqrt(v / (1-β2^t)) + ε)`.
-    pub fn step(&mut self, params: &mut [f32], grad: &[f32], h: &AdamParams) -> f64 {
+    pub fn step(&mut self, params: &mut [f32], grad: &[f32], h: &AdamParams) {
+        use rayon::prelude::*;
+        const CHUNK: usize = 4096;
         assert_eq!(params.len(), grad.len());
         assert_eq!(params.len(), self.m.len());
         self.t += 1;
@@ -64,22 +67,21 @@ impl Adam {
         } else {
             1.0
         };
-        let mut norm2 = 0f64;
-        for (((p, &g0), m), v) in params
-            .iter_mut()
-            .zip(grad)
-            .zip(&mut self.m)
-            .zip(&mut self.v)
-        {
-            norm2 += f64::from(g0) * f64::from(g0);
-            let g = g0 + l2 * *p;
-            *p *= decay;
-            *m = b1 * *m + (1.0 - b1) * g;
-            *v = b2 * *v + (1.0 - b2) * g * g;
-            let mhat = *m * bc1;
-            let vhat = *v * bc2;
-            *p -= lr * mhat / (vhat.sqrt() + eps);
-        }
-        norm2.sqrt()
+        params
+            .par_chunks_mut(CHUNK)
+            .zip(grad.par_chunks(CHUNK))
+            .zip(self.m.par_chunks_mut(CHUNK))
+            .zip(self.v.par_chunks_mut(CHUNK))
+            .for_each(|(((p, g), m), v)| {
+                for (((p, &g0), m), v) in p.iter_mut().zip(g).zip(m).zip(v) {
+                    let g = g0 + l2 * *p;
+                    *p *= decay;
+                    *m = b1 * *m + (1.0 - b1) * g;
+                    *v = b2 * *v + (1.0 - b2) * g * g;
+                    let mhat = *m * bc1;
+                    let vhat = *v * bc2;
+                    *p -= lr * mhat / (vhat.sqrt() + eps);
+                }
+            });
     }
 }

@@ -10,9 +10,8 @@
 use crate::config::TrainConfig;
 use crate::data::{Prepared, Split};
 use crate::error::TrainError;
-use crate::kernel::Threads;
 use crate::model::{self, ModelJson, TrainedModel};
-use crate::net::{self, BatchStats, NetSpec, Targets, Workspace};
+use crate::net::{self, BatchStats, NetSpec, Sharded, Targets};
 use crate::optim::{Adam, AdamParams};
 use crate::rng::Rng;
 use crate::tensors;
@@ -331,28 +330,32 @@ fn load_checkpoint(dir: &Path, spec: &NetSpec) -> Result<State, TrainError> {
     })
 }
 
-/// Forward-only pass over a whole split.
+/// Forward-only pass over a whole split, data-parallel over shards.
 #[allow(clippy::too_many_arguments)]
 fn evaluate(
     spec: &NetSpec,
     params: &[f32],
-    ws: &mut Workspace,
+    sh: &mut Sharded,
     buf: &mut BatchBuf,
     split: &Split,
     mean: &[f32],
     scale: &[f32],
     value_weight: f32,
-    threads: Threads,
 ) -> BatchStats {
     let mut total = BatchStats::default();
-    let cap = ws.capacity();
+    let cap = sh.capacity();
     let all: Vec<u32> = (0..split.n as u32).collect();
     for rows in all.chunks(cap) {
         buf.gather(split, rows);
-        net::gather_normalized(ws, &split.features, split.f, rows, mean, scale);
-        net::forward(spec, params, ws, rows.len(), threads);
-        let s = net::loss(spec, ws, rows.len(), &buf.targets(), value_weight, None);
-        total.add(&s);
+        let batch = net::Batch {
+            features: &split.features,
+            f: split.f,
+            rows,
+            mean,
+            scale,
+            targets: buf.targets(),
+        };
+        total.add(&net::eval_sharded(spec, params, sh, &batch, value_weight));
     }
     total
 }
@@ -375,14 +378,13 @@ pub fn train(
         .num_threads(threads)
         .build()
         .map_err(|e| TrainError::State(format!("cannot start {threads} threads: {e}")))?;
-    pool.install(|| train_in_pool(data, opts, progress, threads))
+    pool.install(|| train_in_pool(data, opts, progress))
 }
 
 fn train_in_pool(
     data: &Prepared,
     opts: &TrainOptions,
     progress: &mut dyn Progress,
-    threads: usize,
 ) -> Result<TrainSummary, TrainError> {
     let cfg = &opts.config;
     let (f, a) = (data.train.f, data.train.a);
@@ -487,7 +489,7 @@ fn train_in_pool(
     }
     tensors::write_atomic(&metrics_path, lines.as_bytes())?;
 
-    let result = run_epochs(data, opts, &spec, &mut st, &dir, progress, threads);
+    let result = run_epochs(data, opts, &spec, &mut st, &dir, progress);
     match result {
         Ok(stop_reason) => finish(data, opts, &spec, &st, &dir, stop_reason, resumed_from),
         Err(e) => {
@@ -505,21 +507,15 @@ fn run_epochs(
     st: &mut State,
     dir: &Path,
     progress: &mut dyn Progress,
-    threads: usize,
 ) -> Result<String, TrainError> {
     let cfg = &opts.config;
-    let th = if threads > 1 {
-        Threads::Rayon(threads)
-    } else {
-        Threads::One
-    };
     let train = &data.train;
     let norm = &data.manifest.normalization;
     let mean = norm.mean.clone();
     let scale: Vec<f32> = (0..train.f).map(|j| norm.scale(j)).collect();
     let bs = cfg.batch_size.min(train.n).max(1);
     let steps_per_epoch = train.n.div_ceil(bs) as u64;
-    let mut ws = Workspace::new(spec, bs);
+    let mut sh = Sharded::new(spec, bs);
     let mut buf = BatchBuf::new(bs, train.a);
     let mut order: Vec<u32> = Vec::with_capacity(train.n);
     let mut metrics_file = std::fs::OpenOptions::new()
@@ -552,18 +548,19 @@ fn run_epochs(
                 }
             }
             buf.gather(train, rows);
-            net::gather_normalized(&mut ws, &train.features, train.f, rows, &mean, &scale);
-            let s = net::train_step_grad(
-                spec,
-                &st.params,
-                &mut ws,
-                rows.len(),
-                &buf.targets(),
-                cfg.value_weight,
-                th,
-            );
+            let batch = net::Batch {
+                features: &train.features,
+                f: train.f,
+                rows,
+                mean: &mean,
+                scale: &scale,
+                targets: buf.targets(),
+            };
+            let (s, grad_norm) =
+                net::train_step_sharded(spec, &st.params, &mut sh, &batch, cfg.value_weight);
             let batch_loss = s.loss_sum / rows.len() as f64;
-            if !batch_loss.is_finite() || ws.grad.iter().any(|g| !g.is_finite()) {
+            // The norm is not finite exactly when some gradient element is not.
+            if !batch_loss.is_finite() || !grad_norm.is_finite() {
                 return Err(TrainError::NonFinite {
                     epoch,
                     batch: bi + 1,
@@ -581,20 +578,20 @@ fn run_epochs(
                 eps: cfg.eps,
                 weight_decay: cfg.weight_decay,
             };
-            norm_sum += st.adam.step(&mut st.params, &ws.grad, &h);
+            st.adam.step(&mut st.params, sh.grad(), &h);
+            norm_sum += grad_norm;
             progress.batch(bi + 1, total.loss_sum / total.n.max(1) as f64);
         }
         let train_secs = t0.elapsed().as_secs_f64();
         let v = evaluate(
             spec,
             &st.params,
-            &mut ws,
+            &mut sh,
             &mut buf,
             &data.val,
             &mean,
             &scale,
             cfg.value_weight,
-            th,
         );
         let vn = v.n.max(1) as f64;
         let m = EpochMetrics {

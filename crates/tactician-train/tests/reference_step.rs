@@ -8,8 +8,7 @@ use safetensors::Dtype;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use tactician_train::config::{Activation, OptimizerKind};
-use tactician_train::kernel::Threads;
-use tactician_train::net::{NetSpec, Targets, Workspace, train_step_grad};
+use tactician_train::net::{Batch, NetSpec, Sharded, Targets, train_step_sharded};
 use tactician_train::optim::{Adam, AdamParams};
 use tactician_train::rng::Rng;
 use tactician_train::tensors::{self, RawOut};
@@ -60,7 +59,8 @@ fn raw(name: &str, shape: Vec<usize>, data: &[f32]) -> RawOut {
 }
 
 fn check(act: Activation, kind: OptimizerKind, value_head: bool, seed: u64) {
-    let (f, a, b) = (9, 7, 13);
+    // 300 examples: three shards of the data-parallel step (128 + 128 + 44).
+    let (f, a, b) = (9, 7, 300);
     let spec = NetSpec {
         inputs: f,
         hidden: vec![11, 8],
@@ -150,17 +150,26 @@ fn check(act: Activation, kind: OptimizerKind, value_head: bool, seed: u64) {
     assert!(status.success(), "reference_step.py failed");
 
     // Our step.
-    let mut ws = Workspace::new(&spec, b);
-    ws.x.copy_from_slice(&x);
-    let t = Targets {
-        legal: &legal,
-        action: &action,
-        weight: &weight,
-        value: &value,
+    let mut sh = Sharded::new(&spec, b);
+    let rows: Vec<u32> = (0..b as u32).collect();
+    let (mean, scale) = (vec![0.0; f], vec![1.0; f]);
+    let batch = Batch {
+        features: &x,
+        f,
+        rows: &rows,
+        mean: &mean,
+        scale: &scale,
+        targets: Targets {
+            legal: &legal,
+            action: &action,
+            weight: &weight,
+            value: &value,
+        },
     };
-    let stats = train_step_grad(&spec, &params, &mut ws, b, &t, vw, Threads::Rayon(2));
+    let (stats, norm) = train_step_sharded(&spec, &params, &mut sh, &batch, vw);
+    assert!(norm.is_finite() && norm > 0.0);
     let mut new_params = params.clone();
-    adam.step(&mut new_params, &ws.grad, &h);
+    adam.step(&mut new_params, sh.grad(), &h);
 
     let ref_bytes = std::fs::read(&outp).unwrap();
     let st = tensors::parse(&outp, &ref_bytes).unwrap();
@@ -176,7 +185,7 @@ fn check(act: Activation, kind: OptimizerKind, value_head: bool, seed: u64) {
         let r = tn.offset..tn.offset + tn.len();
         let (g, _) = tensors::f32s(&outp, &st, &format!("grad.{}", tn.name)).unwrap();
         let (p, _) = tensors::f32s(&outp, &st, &format!("param.{}", tn.name)).unwrap();
-        for (k, (ours, theirs)) in ws.grad[r.clone()]
+        for (k, (ours, theirs)) in sh.grad()[r.clone()]
             .iter()
             .zip(&g)
             .chain(new_params[r].iter().zip(&p))

@@ -365,9 +365,41 @@ pub struct ExportArgs {
     #[arg(long, value_name = "N", default_value_t = 1000)]
     pub calibration_samples: usize,
 
+    /// Refuse (and write nothing) if any file would exceed this size: bytes, or with a
+    /// K/M/G suffix (powers of 1024), e.g. `512K` for a device's model slot. Default: the
+    /// FlatBuffer format's own limit (2 GiB).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_bytes: Option<u64>,
+
     /// Print the report as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Parses a size: a whole number of bytes, optionally followed by K, M or G (powers of 1024,
+/// with or without a trailing `B` or `iB`).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let upper = t.to_ascii_uppercase();
+    let body = upper
+        .strip_suffix("IB")
+        .or_else(|| upper.strip_suffix('B'))
+        .unwrap_or(&upper);
+    let (digits, shift) = match body.chars().last() {
+        Some('K') => (&body[..body.len() - 1], 10),
+        Some('M') => (&body[..body.len() - 1], 20),
+        Some('G') => (&body[..body.len() - 1], 30),
+        _ => (body, 0),
+    };
+    let n: u64 = digits
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (use bytes, or a number with K, M or G)"))?;
+    if n == 0 {
+        return Err("the size must be above zero".into());
+    }
+    n.checked_mul(1u64 << shift)
+        .ok_or_else(|| format!("`{s}` is too large"))
 }
 
 /// Flags of `tactician verify`.
@@ -621,4 +653,21 @@ pub struct BenchTrainArgs {
     /// Print the results as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_parse_with_binary_suffixes() {
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert_eq!(parse_size("1K"), Ok(1024));
+        assert_eq!(parse_size("2MiB"), Ok(2 << 20));
+        assert_eq!(parse_size("3mb"), Ok(3 << 20));
+        assert_eq!(parse_size(" 1G "), Ok(1 << 30));
+        for bad in ["", "K", "1.5M", "-1", "0", "12Q", "99999999999999999999G"] {
+            assert!(parse_size(bad).is_err(), "{bad:?}");
+        }
+    }
 }

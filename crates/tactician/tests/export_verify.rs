@@ -196,6 +196,39 @@ fn bad_input_writes_nothing() {
     );
     assert!(!out.exists());
 
+    // A model too large for the target: the float32 file of this network is a few KB.
+    let out = tmp.path().join("e4");
+    let o = tactician(&[
+        "export",
+        s(&model),
+        "--out",
+        s(&out),
+        "--quantize",
+        "none",
+        "--max-bytes",
+        "1K",
+    ]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("above the limit of 1024 bytes"), "{err}");
+    assert!(!out.exists());
+    // A limit it fits under writes the file; a malformed limit is refused by the parser.
+    let o = tactician(&[
+        "export",
+        s(&model),
+        "--out",
+        s(&out),
+        "--quantize",
+        "none",
+        "--max-bytes",
+        "1M",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.join("model-f32.tflite").exists());
+    let o = tactician(&["export", s(&model), "--out", s(&out), "--max-bytes", "lots"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not a size"));
+
     // An unsupported architecture.
     let json = model.join("model.json");
     let text = std::fs::read_to_string(&json)

@@ -26,6 +26,8 @@ pub struct ExportSettings {
     pub calibration: Option<PathBuf>,
     /// How many rows to calibrate on (evenly spread over the training split).
     pub calibration_samples: usize,
+    /// The largest file allowed (`None`: the FlatBuffer limit).
+    pub max_bytes: Option<u64>,
 }
 
 /// One written file.
@@ -74,6 +76,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
         precisions: precisions(args.quantize),
         calibration: args.calibration,
         calibration_samples: args.calibration_samples,
+        max_bytes: args.max_bytes,
     };
     let report = run_export(&settings)?;
     if args.json {
@@ -153,6 +156,9 @@ pub fn run_export(s: &ExportSettings) -> anyhow::Result<ExportReport> {
     for &p in &s.precisions {
         let mut opts = ExportOptions::new(p);
         opts.calibration = calib.as_deref();
+        if let Some(limit) = s.max_bytes {
+            opts.max_bytes = limit;
+        }
         let bytes = export(&mlp, &opts)
             .with_context(|| format!("cannot export {} ({})", s.model.display(), p.name()))?;
         let model = Model::parse(&bytes).context("the exported file does not read back")?;

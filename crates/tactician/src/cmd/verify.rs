@@ -408,6 +408,7 @@ pub fn pipeline_step(
         precisions: vec![Precision::Float32, Precision::Int8],
         calibration: Some(prepared.to_path_buf()),
         calibration_samples: super::export::DEFAULT_CALIBRATION_SAMPLES,
+        max_bytes: None,
     };
     let export_report = super::export::run_export(&settings)?;
     let verify = run_verify(&VerifySettings {
