@@ -5,6 +5,7 @@
 use crate::schema::Activation;
 
 /// Rounds half away from zero (`TfLiteRound`, C's `round`).
+#[inline]
 pub fn round_half_away(x: f64) -> f64 {
     x.round()
 }
@@ -48,6 +49,7 @@ fn frexp(m: f64) -> (f64, i32) {
 
 /// `(a · b · 2) >> 32` rounded to nearest, saturating the single overflow case
 /// (gemmlowp's SaturatingRoundingDoublingHighMul).
+#[inline]
 pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
     if a == i32::MIN && b == i32::MIN {
         return i32::MAX;
@@ -62,6 +64,7 @@ pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
 }
 
 /// `x / 2^exponent` rounded to nearest, ties away from zero (gemmlowp's RoundingDivideByPOT).
+#[inline]
 pub fn rounding_divide_by_pot(x: i32, exponent: i32) -> i32 {
     debug_assert!((0..=31).contains(&exponent));
     let mask = ((1i64 << exponent) - 1) as i32;
@@ -75,6 +78,7 @@ pub fn rounding_divide_by_pot(x: i32, exponent: i32) -> i32 {
 /// (`TFLITE_SINGLE_ROUNDING`). Measured: ai-edge-litert 2.x reference and XNNPACK int8
 /// FULLY_CONNECTED outputs match this bit for bit, and differ from the double-rounding form
 /// ([`multiply_by_quantized_multiplier_double_rounding`]) on about 0.05% of values.
+#[inline]
 pub fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> i32 {
     let shift = shift.clamp(-31, 30);
     let total = 31 - shift;
@@ -141,12 +145,14 @@ pub fn symmetric_scale(values: &[f32]) -> f32 {
 }
 
 /// Quantizes `x` with `scale` and `zero_point` to int8 (round half away, clamp).
+#[inline]
 pub fn quantize_f32(x: f32, scale: f32, zero_point: i32) -> i8 {
     let q = round_half_away(f64::from(x / scale)) + f64::from(zero_point);
     q.clamp(-128.0, 127.0) as i8
 }
 
 /// Quantizes a weight symmetrically to [−127, 127].
+#[inline]
 pub fn quantize_symmetric(x: f32, scale: f32) -> i8 {
     round_half_away(f64::from(x / scale)).clamp(-127.0, 127.0) as i8
 }

@@ -290,12 +290,23 @@ impl Kernels {
                 batch: 1,
             });
         }
-        // Scalar on every ISA for now: LiteRT rounds once (TFLITE_SINGLE_ROUNDING), and the
-        // former 8-lane AVX2 path implemented gemmlowp's double rounding.
-        let _ = self.isa;
-        for i in 0..n {
-            let v = crate::quant::multiply_by_quantized_multiplier(acc[i], mult[i], shift[i]);
-            out[i] = v.saturating_add(zp).clamp(lo, hi) as i8;
+        match self.isa {
+            // The AVX2 path clamps the 64-bit result to ±2^16 before adding the zero point:
+            // exact for int8 bounds and zero points within ±2^15 (always so in TFLite files).
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2Fma
+                if (-128..=127).contains(&lo)
+                    && (-128..=127).contains(&hi)
+                    && zp.unsigned_abs() <= 1 << 15 =>
+            {
+                // SAFETY: `Kernels::new` only selects Avx2Fma when the CPU has AVX2; the four
+                // slices were checked to have the same length.
+                unsafe { x86::requantize(acc, mult, shift, zp, lo, hi, out) }
+            }
+            #[cfg(target_arch = "aarch64")]
+            // SAFETY: NEON is baseline on aarch64; the slices have the same length.
+            Isa::Neon => unsafe { neon::requantize(acc, mult, shift, zp, lo, hi, out) },
+            _ => scalar::requantize(acc, mult, shift, zp, lo, hi, out),
         }
         Ok(())
     }
@@ -439,10 +450,30 @@ mod tests {
             let acc: Vec<i32> = acc.iter().map(|&a| if small { a >> 10 } else { a }).collect();
             let (mult, shift): (Vec<i32>, Vec<i32>) =
                 reals[..n].iter().map(|&r| crate::quant::quantize_multiplier(r)).unzip();
-            let (lo, hi) = (-128, 127);
+            // The activation clamp of a fused RELU / RELU6 or none.
+            let (lo, hi) = [(-128, 127), (zp.max(-128), 127), (zp.max(-128), (zp + 40).min(127))][n % 3];
             let mut want = vec![0i8; n];
             Kernels::new(Isa::Scalar).requantize(&acc, &mult, &shift, zp, lo, hi, &mut want).unwrap();
             let mut got = vec![0i8; n];
+            Kernels::default().requantize(&acc, &mult, &shift, zp, lo, hi, &mut got).unwrap();
+            prop_assert_eq!(got, want);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn fast_requantize_matches_scalar_on_any_parameters(
+            v in proptest::collection::vec((any::<i32>(), any::<i32>(), -40i32..40), 1..40),
+            zp in -(1i32 << 15)..(1 << 15),
+            bounds in (-128i32..128, -128i32..128),
+        ) {
+            let acc: Vec<i32> = v.iter().map(|t| t.0).collect();
+            let mult: Vec<i32> = v.iter().map(|t| t.1).collect();
+            let shift: Vec<i32> = v.iter().map(|t| t.2).collect();
+            let (lo, hi) = (bounds.0.min(bounds.1), bounds.0.max(bounds.1));
+            let mut want = vec![0i8; v.len()];
+            Kernels::new(Isa::Scalar).requantize(&acc, &mult, &shift, zp, lo, hi, &mut want).unwrap();
+            let mut got = vec![0i8; v.len()];
             Kernels::default().requantize(&acc, &mult, &shift, zp, lo, hi, &mut got).unwrap();
             prop_assert_eq!(got, want);
         }

@@ -247,3 +247,62 @@ pub unsafe fn read_sum(buf: &[f32]) -> f32 {
     }
     acc.iter().map(|a| vaddvq_f32(*a)).sum::<f32>() + tail
 }
+
+/// TFLite's single-rounding `MultiplyByQuantizedMultiplier` on 4 lanes, then `+ zp` and a clamp
+/// to `[lo, hi]`, written as int8: `vmull_s32` forms the exact 64-bit product, `vrshlq_s64` by
+/// `−(31 − shift)` is the rounding (ties toward +∞) arithmetic shift, `vqmovn_s64` saturates to
+/// int32 and `vqaddq_s32` adds the zero point with saturation: the scalar definition step by step.
+///
+/// # Safety
+/// `acc`, `mult`, `shift` and `out` have the same length.
+#[target_feature(enable = "neon")]
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn requantize(
+    acc: &[i32],
+    mult: &[i32],
+    shift: &[i32],
+    zp: i32,
+    lo: i32,
+    hi: i32,
+    out: &mut [i8],
+) {
+    let n = acc.len();
+    let full = n / 4 * 4;
+    let (s_min, s_max, k31) = (vdupq_n_s32(-31), vdupq_n_s32(30), vdupq_n_s32(31));
+    let (vzp, vlo, vhi) = (vdupq_n_s32(zp), vdupq_n_s32(lo), vdupq_n_s32(hi));
+    let mut i = 0;
+    while i < full {
+        // SAFETY: i + 4 <= full <= n, and all slices have length n.
+        let (x, m, s) = unsafe {
+            (
+                vld1q_s32(acc.as_ptr().add(i)),
+                vld1q_s32(mult.as_ptr().add(i)),
+                vld1q_s32(shift.as_ptr().add(i)),
+            )
+        };
+        // −total = shift − 31, in [−62, −1].
+        let neg_t = vsubq_s32(vminq_s32(vmaxq_s32(s, s_min), s_max), k31);
+        let p0 = vmull_s32(vget_low_s32(x), vget_low_s32(m));
+        let p1 = vmull_s32(vget_high_s32(x), vget_high_s32(m));
+        let r0 = vrshlq_s64(p0, vmovl_s32(vget_low_s32(neg_t)));
+        let r1 = vrshlq_s64(p1, vmovl_s32(vget_high_s32(neg_t)));
+        let q = vcombine_s32(vqmovn_s64(r0), vqmovn_s64(r1));
+        let q = vminq_s32(vmaxq_s32(vqaddq_s32(q, vzp), vlo), vhi);
+        let mut lanes = [0i32; 4];
+        // SAFETY: `lanes` holds 4 int32.
+        unsafe { vst1q_s32(lanes.as_mut_ptr(), q) };
+        for (o, v) in out[i..i + 4].iter_mut().zip(lanes) {
+            *o = v as i8;
+        }
+        i += 4;
+    }
+    super::scalar::requantize(
+        &acc[full..],
+        &mult[full..],
+        &shift[full..],
+        zp,
+        lo,
+        hi,
+        &mut out[full..],
+    );
+}

@@ -29,3 +29,21 @@ pub fn matmul_i8(w: &[i8], rows: usize, cols: usize, x: &[i8], batch: usize, out
         }
     }
 }
+
+/// TFLite's int8 output stage: `out[i] = clamp(MultiplyByQuantizedMultiplier(acc[i], mult[i],
+/// shift[i]) + zp, lo, hi)` with single rounding ([`crate::quant`]), zero point added with
+/// saturation. All slices have the same length (the caller checks).
+pub fn requantize(
+    acc: &[i32],
+    mult: &[i32],
+    shift: &[i32],
+    zp: i32,
+    lo: i32,
+    hi: i32,
+    out: &mut [i8],
+) {
+    for (((o, &a), &m), &s) in out.iter_mut().zip(acc).zip(mult).zip(shift) {
+        let v = crate::quant::multiply_by_quantized_multiplier(a, m, s);
+        *o = v.saturating_add(zp).clamp(lo, hi) as i8;
+    }
+}
