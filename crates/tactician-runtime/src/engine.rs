@@ -1193,9 +1193,9 @@ fn exec(step: &Step, kernels: &Kernels, regs: &[Reg], arena: &mut [u8], n: usize
                 let xr = &xs[bi * cols..(bi + 1) * cols];
                 let qr = &mut qs[bi * cols..(bi + 1) * cols];
                 let (s, zp) = if *asym {
-                    quant::asymmetric_quantize(xr, qr)
+                    kernels.asymmetric_quantize(xr, qr)
                 } else {
-                    (quant::symmetric_quantize(xr, qr), 0)
+                    (kernels.symmetric_quantize(xr, qr), 0)
                 };
                 scs[2 * bi] = s;
                 scs[2 * bi + 1] = f32::from_bits(zp as u32);
@@ -1263,9 +1263,7 @@ fn exec(step: &Step, kernels: &Kernels, regs: &[Reg], arena: &mut [u8], n: usize
         } => {
             let [xb, yb] = disjoint(arena, [r(*x), r(*y)])?;
             let (xs, ys) = (as_f32(xb)?, as_i8_mut(yb));
-            for (q, &v) in ys[..row * n].iter_mut().zip(xs) {
-                *q = quant::quantize_i8(v, *scale, *zp);
-            }
+            kernels.quantize_i8(xs, *scale, *zp, &mut ys[..row * n]);
         }
         Step::Dequantize {
             x,

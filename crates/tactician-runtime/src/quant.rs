@@ -11,7 +11,7 @@ pub fn round(x: f32) -> f32 {
 /// `round(x)` (half away from zero) as `i32`, clamped to ±2^30 (NaN → 0), branch-free and
 /// without a libm call: the baseline x86-64 target has no rounding instruction, `f32::round`
 /// is a function call, and this loop body vectorizes. Every caller clamps to int8 afterwards.
-#[inline]
+#[inline(always)]
 pub fn round_i32(x: f32) -> i32 {
     const LIMIT: f32 = (1 << 30) as f32;
     let x = x.clamp(-LIMIT, LIMIT);
@@ -69,6 +69,7 @@ pub use tactician_tflite::quant::{
 
 /// Minimum and maximum of `values` (NaN ignored; ±∞ for an empty slice), in 8 lanes so that
 /// the loop vectorizes.
+#[inline(always)]
 fn min_max(values: &[f32]) -> (f32, f32) {
     let mut lo = [f32::INFINITY; 8];
     let mut hi = [f32::NEG_INFINITY; 8];
@@ -91,6 +92,10 @@ fn min_max(values: &[f32]) -> (f32, f32) {
 
 /// Symmetric per-row input quantization of TFLite's hybrid kernels
 /// (`SymmetricQuantizeFloats`): returns the scaling factor.
+///
+/// The portable build; [`crate::kernels::Kernels::symmetric_quantize`] runs the same code
+/// compiled for the CPU's vector unit.
+#[inline(always)]
 pub fn symmetric_quantize(values: &[f32], out: &mut [i8]) -> f32 {
     let (min, max) = min_max(values);
     let range = min.abs().max(max.abs());
@@ -107,6 +112,10 @@ pub fn symmetric_quantize(values: &[f32], out: &mut [i8]) -> f32 {
 
 /// Asymmetric per-row input quantization of TFLite's hybrid kernels
 /// (`AsymmetricQuantizeFloats`): returns `(scaling factor, zero point)`.
+///
+/// The portable build; [`crate::kernels::Kernels::asymmetric_quantize`] runs the same code
+/// compiled for the CPU's vector unit.
+#[inline(always)]
 pub fn asymmetric_quantize(values: &[f32], out: &mut [i8]) -> (f32, i32) {
     let (min, max) = min_max(values);
     let rmin = f64::from(min.min(0.0));
@@ -141,7 +150,7 @@ pub fn asymmetric_quantize(values: &[f32], out: &mut [i8]) -> (f32, i32) {
 }
 
 /// Float → int8 as TFLite's `AffineQuantize`.
-#[inline]
+#[inline(always)]
 pub fn quantize_i8(v: f32, scale: f32, zero_point: i32) -> i8 {
     // NaN maps to the zero point (`as` saturates and NaN casts to 0).
     round_i32(v / scale)

@@ -312,6 +312,43 @@ impl Kernels {
     }
 }
 
+/// Input quantization of the hybrid and int8 operators. On x86-64 the crate is built for the
+/// baseline (SSE2); these run the same safe code from [`crate::quant`] compiled for AVX2.
+impl Kernels {
+    /// [`crate::quant::symmetric_quantize`] on this CPU's vector unit.
+    pub fn symmetric_quantize(&self, values: &[f32], out: &mut [i8]) -> f32 {
+        #[cfg(target_arch = "x86_64")]
+        if self.isa == Isa::Avx2Fma {
+            // SAFETY: `Kernels::new` only selects Avx2Fma when the CPU has AVX2; the function
+            // is safe code otherwise (zipped iterators, no indexing past either slice).
+            return unsafe { x86::symmetric_quantize(values, out) };
+        }
+        crate::quant::symmetric_quantize(values, out)
+    }
+
+    /// [`crate::quant::asymmetric_quantize`] on this CPU's vector unit.
+    pub fn asymmetric_quantize(&self, values: &[f32], out: &mut [i8]) -> (f32, i32) {
+        #[cfg(target_arch = "x86_64")]
+        if self.isa == Isa::Avx2Fma {
+            // SAFETY: as in `symmetric_quantize`.
+            return unsafe { x86::asymmetric_quantize(values, out) };
+        }
+        crate::quant::asymmetric_quantize(values, out)
+    }
+
+    /// `out[i] = quantize_i8(values[i], scale, zp)` ([`crate::quant::quantize_i8`]).
+    pub fn quantize_i8(&self, values: &[f32], scale: f32, zp: i32, out: &mut [i8]) {
+        #[cfg(target_arch = "x86_64")]
+        if self.isa == Isa::Avx2Fma {
+            // SAFETY: as in `symmetric_quantize`.
+            return unsafe { x86::quantize_i8(values, scale, zp, out) };
+        }
+        for (q, &v) in out.iter_mut().zip(values) {
+            *q = crate::quant::quantize_i8(v, scale, zp);
+        }
+    }
+}
+
 /// Probes of this core's physical limits, for benchmarks that report the distance to them.
 impl Kernels {
     /// Runs a register-only float32 FMA loop; returns the multiply-accumulates performed
@@ -476,6 +513,34 @@ mod tests {
             let mut got = vec![0i8; v.len()];
             Kernels::default().requantize(&acc, &mult, &shift, zp, lo, hi, &mut got).unwrap();
             prop_assert_eq!(got, want);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn fast_input_quantization_matches_the_portable_code(
+            v in proptest::collection::vec(
+                prop_oneof![-1e3f32..1e3, Just(0.0), Just(f32::NAN), -1.0f32..1.0],
+                0..300,
+            ),
+            scale in 1e-3f32..1.0,
+            zp in -128i32..128,
+        ) {
+            let k = Kernels::default();
+            let (mut a, mut b) = (vec![0i8; v.len()], vec![0i8; v.len()]);
+            let s1 = k.symmetric_quantize(&v, &mut a);
+            let s2 = crate::quant::symmetric_quantize(&v, &mut b);
+            prop_assert_eq!(s1.to_bits(), s2.to_bits());
+            prop_assert_eq!(&a, &b);
+            let p1 = k.asymmetric_quantize(&v, &mut a);
+            let p2 = crate::quant::asymmetric_quantize(&v, &mut b);
+            prop_assert_eq!((p1.0.to_bits(), p1.1), (p2.0.to_bits(), p2.1));
+            prop_assert_eq!(&a, &b);
+            k.quantize_i8(&v, scale, zp, &mut a);
+            for (q, &x) in b.iter_mut().zip(&v) {
+                *q = crate::quant::quantize_i8(x, scale, zp);
+            }
+            prop_assert_eq!(&a, &b);
         }
     }
 

@@ -622,3 +622,32 @@ pub unsafe fn requantize(
         &mut out[full..],
     );
 }
+
+/// [`crate::quant::symmetric_quantize`] compiled for AVX2 (the same code, 8 lanes).
+///
+/// # Safety
+/// The CPU supports AVX2.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn symmetric_quantize(values: &[f32], out: &mut [i8]) -> f32 {
+    crate::quant::symmetric_quantize(values, out)
+}
+
+/// [`crate::quant::asymmetric_quantize`] compiled for AVX2 (the same code, 8 lanes).
+///
+/// # Safety
+/// The CPU supports AVX2.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn asymmetric_quantize(values: &[f32], out: &mut [i8]) -> (f32, i32) {
+    crate::quant::asymmetric_quantize(values, out)
+}
+
+/// TFLite's `AffineQuantize` of a whole slice ([`crate::quant::quantize_i8`]) compiled for AVX2.
+///
+/// # Safety
+/// The CPU supports AVX2.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn quantize_i8(values: &[f32], scale: f32, zp: i32, out: &mut [i8]) {
+    for (q, &v) in out.iter_mut().zip(values) {
+        *q = crate::quant::quantize_i8(v, scale, zp);
+    }
+}
