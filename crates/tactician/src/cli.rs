@@ -618,6 +618,38 @@ pub enum BenchCommand {
     /// achieved GFLOP/s against the peak of a large matrix product measured in the same run.
     /// Runs bench/peer/train_keras.py with `--python` (needs tensorflow-cpu; not in CI).
     Train(BenchTrainArgs),
+    /// Export speed against the official converter (`TFLiteConverter.from_keras_model`, via
+    /// bench/peer/export_keras.py with `--python`; needs tensorflow-cpu, not in CI) on the same
+    /// network: median seconds per conversion in float32, dynamic and int8, and the ratios
+    /// with and without the time to import TensorFlow.
+    Export(BenchExportArgs),
+}
+
+/// Flags of `tactician bench export`.
+#[derive(Debug, Args)]
+pub struct BenchExportArgs {
+    /// Trained model folder; without it a random seed-sized network (192-256-256-32, relu).
+    #[arg(long, value_name = "MODEL")]
+    pub model: Option<PathBuf>,
+    /// Python with tensorflow-cpu (default: $TACTICIAN_TF_PYTHON, else /work/venv-tf/bin/python).
+    #[arg(long, value_name = "PYTHON")]
+    pub python: Option<PathBuf>,
+    /// The converter peer script.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "bench/peer/export_keras.py"
+    )]
+    pub script: PathBuf,
+    /// Conversions per precision and side (the median is reported).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub repeats: usize,
+    /// Measure only our exporter.
+    #[arg(long)]
+    pub no_peer: bool,
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Flags of `tactician bench train`.

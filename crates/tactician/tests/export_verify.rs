@@ -241,3 +241,27 @@ fn bad_input_writes_nothing() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("gelu"));
     assert!(!out.exists());
 }
+
+#[test]
+fn bench_export_measures_every_precision() {
+    // Our side only (the converter peer needs tensorflow, which CI does not install); a missing
+    // Python must not matter with --no-peer.
+    let o = tactician(&["bench", "export", "--no-peer", "--repeats", "1", "--json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["network"], "192-256-256-32");
+    let rows = v["rows"].as_array().unwrap();
+    let names: Vec<&str> = rows.iter().map(|r| r["precision"].as_str().unwrap()).collect();
+    assert_eq!(names, ["f32", "dynamic", "int8"]);
+    for r in rows {
+        assert!(r["ours_seconds"].as_f64().unwrap() > 0.0);
+        // float32 weights alone are 4 × 122,880 bytes; the quantized files about a quarter.
+        let bytes = r["ours_bytes"].as_u64().unwrap();
+        if r["precision"] == "f32" {
+            assert!(bytes > 4 * 122_880, "{bytes}");
+        } else {
+            assert!((122_880..4 * 122_880).contains(&bytes), "{bytes}");
+        }
+        assert!(r["ratio"].is_null());
+    }
+}

@@ -1,6 +1,7 @@
 //! The subcommands: each turns its flags into a library config, calls the library and prints
 //! the result.
 
+mod bench_export;
 mod bench_train;
 mod collect;
 mod eval;
@@ -32,6 +33,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Train(args) => train::run(args, cli.quiet),
         Command::Tune(args) => tune::run(args, cli.quiet),
         Command::Bench(crate::cli::BenchCommand::Train(args)) => bench_train::run(args, cli.quiet),
+        Command::Bench(crate::cli::BenchCommand::Export(args)) => bench_export::run(args),
         Command::Tournament(args) => tournament::run(args, cli.quiet),
         Command::Strategies(args) => strategies::run(args),
         Command::Spec(args) => spec::run(args),
