@@ -82,16 +82,35 @@ fn bench(c: &mut Criterion) {
         ..IngestOptions::default()
     };
     let mut n = 0u32;
+    let cpu_before = cpu_seconds();
     group.bench_function("zstd_logs_2_threads", |b| {
         b.iter(|| {
             n += 1;
             let out = dir.path().join(format!("ds-{n}"));
             let report = ingest(&out, &files, spec, &opts, &|_| {}).expect("ingest");
             assert_eq!(report.transitions, decisions);
+            if n == 1 {
+                // The size the dataset takes (its Parquet compression is chosen on it).
+                let bytes: u64 = report
+                    .new_files
+                    .iter()
+                    .map(|f| std::fs::metadata(out.join(f)).map_or(0, |m| m.len()))
+                    .sum();
+                eprintln!("ingest: {decisions} decisions -> {bytes} bytes of Parquet");
+            }
             std::fs::remove_dir_all(&out).expect("clean up");
         })
     });
     group.finish();
+    // CPU time is steadier than wall time on a shared machine: report both.
+    if let (Some(a), Some(b)) = (cpu_before, cpu_seconds())
+        && b > a
+    {
+        eprintln!(
+            "ingest: {:.0} decisions per CPU-second (all threads, {n} runs)",
+            decisions as f64 * f64::from(n) / (b - a)
+        );
+    }
 
     // The parser alone, against serde_json, on the decompressed text.
     let text: Vec<u8> = files
@@ -125,6 +144,18 @@ fn bench(c: &mut Criterion) {
         })
     });
     group.finish();
+}
+
+/// CPU time (user + system) of this process so far, in seconds (Linux; `None` elsewhere).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and
+    // 13th, in clock ticks (100 per second on Linux).
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let user: f64 = fields.next()?.parse().ok()?;
+    let system: f64 = fields.next()?.parse().ok()?;
+    Some((user + system) / 100.0)
 }
 
 fn benches() {

@@ -25,20 +25,29 @@ pub fn parse_chunk(
     encoder: &DatasetEncoder,
 ) -> ChunkResult {
     let mut out = ChunkResult::default();
-    for (this, line) in (first_line..).zip(data.split(|&b| b == b'\n')) {
+    out.rows
+        .reserve(data.len(), encoder.num_features, encoder.num_actions);
+    let mut this = first_line;
+    let mut start = 0;
+    loop {
+        let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
+        let line = &data[start..end];
         let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.iter().all(|b| b.is_ascii_whitespace()) {
-            continue;
+        if !line.iter().all(|b| b.is_ascii_whitespace()) {
+            out.records += 1;
+            let source = Source { file, line: this };
+            let index = out.battles.len() as u32;
+            match parse_battle(line, encoder, source, index, &mut out.rows) {
+                Ok(meta) => out.battles.push(meta),
+                Err(reject) => out.rejects.push((this, reject)),
+            }
         }
-        out.records += 1;
-        let source = Source { file, line: this };
-        let index = out.battles.len() as u32;
-        match parse_battle(line, encoder, source, index, &mut out.rows) {
-            Ok(meta) => out.battles.push(meta),
-            Err(reject) => out.rejects.push((this, reject)),
+        if end == data.len() {
+            return out;
         }
+        start = end + 1;
+        this += 1;
     }
-    out
 }
 
 /// Keeps only the battles (and their rows) for which `keep` is true.

@@ -98,6 +98,28 @@ impl Transitions {
         self.turn.is_empty()
     }
 
+    /// Reserves room for the decisions of about `text_bytes` of log text with `features` and
+    /// `actions` per decision, so the columns do not grow (and copy) while a chunk is parsed.
+    /// A decision takes at least two bytes per feature (`0,`) plus its other fields; logs of the
+    /// built-in game take about 1.3 KB for 179 features, so this guess over-reserves about
+    /// twofold (untouched capacity costs address space, not memory).
+    pub fn reserve(&mut self, text_bytes: usize, features: usize, actions: usize) {
+        let rows = text_bytes / (2 * features + 256);
+        self.battle.reserve(rows);
+        self.turn.reserve(rows);
+        self.round.reserve(rows);
+        self.side.reserve(rows);
+        self.actor.reserve(rows);
+        self.features.reserve(rows * features);
+        self.legal.reserve(rows * actions);
+        self.action.reserve(rows);
+        self.decision_us.reserve(rows);
+        self.reward.reserve(rows);
+        self.done.reserve(rows);
+        self.material.reserve(rows);
+        self.effects.reserve(rows);
+    }
+
     /// Lengths of every column, to roll back to after a rejected record.
     pub(crate) fn mark(&self) -> Mark {
         Mark {

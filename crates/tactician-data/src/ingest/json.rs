@@ -188,10 +188,7 @@ impl<'a> Parser<'a> {
         self.pos += 1;
         let body = self.pos;
         let buf = self.buf;
-        let mut p = body;
-        while p < buf.len() && !STRING_SPECIAL[buf[p] as usize] {
-            p += 1;
-        }
+        let p = first_special(buf, body);
         match buf.get(p) {
             None => {
                 self.pos = buf.len();
@@ -521,8 +518,8 @@ impl<'a> Parser<'a> {
     }
 
     /// Reads an array of numbers as `f32`, appending them to `out`. Same results as calling
-    /// [`Parser::f32`] per element, with fast paths for the shapes encoders write most: single
-    /// digits and short decimals.
+    /// [`Parser::f32`] per element, with fast paths for the shapes encoders write most: runs of
+    /// single digits (`0,1,0,0,`, read four at a time from one 64-bit word) and short decimals.
     pub fn f32_array(&mut self, out: &mut Vec<f32>) -> Result<()> {
         if self.peek()? != b'[' {
             return self.type_error("an array");
@@ -533,39 +530,58 @@ impl<'a> Parser<'a> {
             return Ok(());
         }
         let buf = self.buf;
+        let mut p = self.pos;
         loop {
-            let p = self.pos;
+            while let Some(w) = word_at(buf, p) {
+                if !four_digit_pairs(w) {
+                    break;
+                }
+                let d = w & 0x000F_000F_000F_000F;
+                out.extend_from_slice(&[
+                    (d & 0xF) as f32,
+                    (d >> 16 & 0xF) as f32,
+                    (d >> 32 & 0xF) as f32,
+                    (d >> 48 & 0xF) as f32,
+                ]);
+                p += 8;
+            }
             let v = match (buf.get(p), buf.get(p + 1)) {
                 (Some(&d @ b'0'..=b'9'), Some(b',' | b']')) => {
-                    self.pos = p + 1;
+                    p += 1;
                     f32::from(d - b'0')
                 }
                 _ => match short_decimal(&buf[p..]) {
                     Some((v, len)) => {
-                        self.pos = p + len;
+                        p += len;
                         v
                     }
                     None => {
+                        self.pos = p;
                         self.ws();
-                        self.f32()?
+                        let v = self.f32()?;
+                        p = self.pos;
+                        v
                     }
                 },
             };
             out.push(v);
-            match buf.get(self.pos) {
-                Some(b',') => self.pos += 1,
+            match buf.get(p) {
+                Some(b',') => p += 1,
                 Some(b']') => {
-                    self.pos += 1;
+                    self.pos = p + 1;
                     return Ok(());
                 }
-                _ => match self.peek()? {
-                    b',' => self.pos += 1,
-                    b']' => {
-                        self.pos += 1;
-                        return Ok(());
+                _ => {
+                    self.pos = p;
+                    match self.peek()? {
+                        b',' => p = self.pos + 1,
+                        b']' => {
+                            self.pos += 1;
+                            return Ok(());
+                        }
+                        _ => return self.err(ErrorKind::Syntax("',' or ']'")),
                     }
-                    _ => return self.err(ErrorKind::Syntax("',' or ']'")),
-                },
+                }
             }
         }
     }
@@ -731,6 +747,58 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// The offset of the first byte at or after `p` that ends the fast scan of a string
+/// ([`STRING_SPECIAL`]), or `buf.len()`; eight bytes at a time (keys and short strings end
+/// within a word or two, which a byte loop pays for in mispredicted exits).
+#[inline(always)]
+fn first_special(buf: &[u8], mut p: usize) -> usize {
+    while let Some(w) = word_at(buf, p) {
+        let m = special_bytes(w);
+        if m != 0 {
+            return p + (m.trailing_zeros() / 8) as usize;
+        }
+        p += 8;
+    }
+    while p < buf.len() && !STRING_SPECIAL[buf[p] as usize] {
+        p += 1;
+    }
+    p
+}
+
+/// A mask whose lowest set bit is the high bit of the first [`STRING_SPECIAL`] byte of the
+/// word (little-endian), zero if there is none. Bits above the lowest may be false positives
+/// (borrows), which is why only the lowest is used.
+#[inline(always)]
+fn special_bytes(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let quote = zero(w ^ (ONES * u64::from(b'"')));
+    let backslash = zero(w ^ (ONES * u64::from(b'\\')));
+    let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+    quote | backslash | control | (w & HIGH)
+}
+
+/// The eight bytes at `p` as a little-endian word, if there are eight.
+#[inline(always)]
+fn word_at(buf: &[u8], p: usize) -> Option<u64> {
+    let bytes: [u8; 8] = buf.get(p..p.checked_add(8)?)?.try_into().ok()?;
+    Some(u64::from_le_bytes(bytes))
+}
+
+/// Whether the word's bytes read `d,d,d,d,` (four single digits, each followed by a comma).
+#[inline(always)]
+fn four_digit_pairs(w: u64) -> bool {
+    const COMMAS: u64 = 0x2C00_2C00_2C00_2C00;
+    const ODD: u64 = 0xFF00_FF00_FF00_FF00;
+    const HIGH: u64 = 0x00F0_00F0_00F0_00F0;
+    const LOW: u64 = 0x000F_000F_000F_000F;
+    // Even bytes: high nibble 3, low nibble at most 9 (adding 6 does not carry into bit 4).
+    w & ODD == COMMAS
+        && w & HIGH == 0x0030_0030_0030_0030
+        && ((w & LOW) + 0x0006_0006_0006_0006) & 0x0010_0010_0010_0010 == 0
+}
+
 /// Exact powers of ten as `f32` (all up to 10^10 are representable).
 const POW10_F32: [f32; 11] = [1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10];
 
@@ -836,6 +904,72 @@ mod tests {
             p.finish().unwrap();
             let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             prop_assert_eq!(bits(&out), bits(&v));
+        }
+
+        /// Arrays as encoders write them (runs of single digits, short decimals, integers,
+        /// exponents, optional spaces) read the same through the fast paths as element by
+        /// element, and malformed ones fail the same way.
+        #[test]
+        fn f32_array_matches_the_general_parser(
+            items in proptest::collection::vec(
+                prop_oneof![
+                    4 => (0u8..10).prop_map(|d| d.to_string()),
+                    1 => (0u32..100_000, 1usize..6).prop_map(|(m, k)| format!("{}.{:0k$}", m / 10_000, m % 10_000, k = k)),
+                    1 => "-?[0-9]{1,3}(\\.[0-9]{1,9})?([eE][+-]?[0-9]{1,2})?",
+                    1 => Just(" 1".to_string()),
+                    1 => Just("1 ".to_string()),
+                    1 => "[0-9a.,x\\]\\[ -]{1,3}",
+                ],
+                0..40,
+            ),
+            cut in 0usize..400,
+        ) {
+            let text = format!("[{}]", items.join(","));
+            let text = &text[..text.len() - cut.min(text.len()) % 3];
+            let mut fast = Vec::new();
+            let a = Parser::new(text.as_bytes()).f32_array(&mut fast);
+            let mut slow = Vec::new();
+            let b = Parser::new(text.as_bytes()).array(|p| {
+                slow.push(p.f32()?);
+                Ok(())
+            });
+            prop_assert_eq!(&a, &b, "{}", text);
+            if a.is_ok() {
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                prop_assert_eq!(bits(&fast), bits(&slow), "{}", text);
+            }
+        }
+
+        /// The word-at-a-time string scan stops where the byte loop does.
+        #[test]
+        fn first_special_matches_the_table(
+            bytes in proptest::collection::vec(prop_oneof![
+                8 => 0x20u8..0x7f,
+                1 => Just(b'"'),
+                1 => Just(b'\\'),
+                1 => any::<u8>(),
+            ], 0..40),
+            start in 0usize..8,
+        ) {
+            let start = start.min(bytes.len());
+            let expected = (start..bytes.len())
+                .find(|&i| STRING_SPECIAL[bytes[i] as usize])
+                .unwrap_or(bytes.len());
+            prop_assert_eq!(first_special(&bytes, start), expected);
+        }
+
+        /// The four-digit word test agrees with a byte-by-byte check.
+        #[test]
+        fn four_digit_pairs_matches_bytes(w in any::<u64>(), digits in proptest::collection::vec(0u8..10, 4), mask in 0u8..16) {
+            let mut bytes = w.to_le_bytes();
+            for (i, d) in digits.iter().enumerate() {
+                if mask >> i & 1 == 1 {
+                    bytes[2 * i] = b'0' + d;
+                    bytes[2 * i + 1] = b',';
+                }
+            }
+            let expected = bytes.chunks(2).all(|c| c[0].is_ascii_digit() && c[1] == b',');
+            prop_assert_eq!(four_digit_pairs(u64::from_le_bytes(bytes)), expected);
         }
 
         /// The fast path agrees with the general parser on every short decimal.

@@ -15,8 +15,10 @@ use super::record::DatasetEncoder;
 use super::sequence::Sequencer;
 use super::work::{self, Done, Work};
 use crate::dataset::manifest::{IngestEntry, SourceEntry};
-use crate::dataset::table::TableWriter;
+use crate::dataset::table::{EncodedRowGroup, RowGroupEncoder, TableWriter};
 use crate::dataset::{Dataset, DatasetError, batch, schema};
+use arrow_array::RecordBatch;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, sync_channel};
@@ -205,6 +207,7 @@ pub fn ingest(
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
+        .thread_name(|i| format!("ingest-parse-{i}"))
         .build()
         .map_err(|e| IngestError::Internal(e.to_string()))?;
     let total_bytes: u64 = logs
@@ -214,9 +217,19 @@ pub fn ingest(
         .sum();
 
     // Writer thread.
-    let (to_writer, writer_rx) = sync_channel::<ChunkResult>(2);
+    let (to_writer, writer_rx) = sync_channel::<Encoded>(2);
     let transitions_schema = schema::transitions(&manifest.encoder);
     let battles_schema = schema::battles();
+    let row_group_rows = opts.row_group_rows.max(1);
+    let encode = Encode {
+        transitions: RowGroupEncoder::new(transitions_schema.clone(), row_group_rows)
+            .map_err(|e| DatasetError::parquet(Path::new("transitions"), e))?,
+        t_schema: transitions_schema.clone(),
+        b_schema: battles_schema.clone(),
+        ingest: id,
+        files: &names,
+        row_group_rows,
+    };
     let t_writer = TableWriter::new(
         root,
         "transitions",
@@ -233,18 +246,9 @@ pub fn ingest(
         u64::MAX,
         opts.row_group_rows,
     );
-    let writer_names = names.clone();
-    let writer = std::thread::spawn(move || {
-        write_loop(
-            writer_rx,
-            t_writer,
-            b_writer,
-            &transitions_schema,
-            &battles_schema,
-            id,
-            &writer_names,
-        )
-    });
+    let writer = spawn("ingest-write", move || {
+        write_loop(writer_rx, t_writer, b_writer)
+    })?;
 
     // Reader thread.
     let (to_main, from_reader) = sync_channel::<Item>(threads * 2 + 2);
@@ -253,7 +257,7 @@ pub fn ingest(
         max_line: opts.max_line,
     };
     let paths = logs.to_vec();
-    let reader = std::thread::spawn(move || {
+    let reader = spawn("ingest-read", move || {
         let mut open_errors = Vec::new();
         for (i, p) in paths.iter().enumerate() {
             match open(p) {
@@ -265,13 +269,38 @@ pub fn ingest(
             }
         }
         open_errors
-    });
+    })?;
 
-    let mut writer_alive = true;
+    // Accepted chunks wait here until there are enough rows for a row group per thread; they
+    // are then encoded in parallel (Parquet encoding and compression would saturate a single
+    // writer thread: it was a third of the CPU time of an ingest).
+    let pending: RefCell<(Vec<ChunkResult>, usize)> = RefCell::new((Vec::new(), 0));
+    let group_rows = row_group_rows.min(1 << 14);
     let mut send = |chunk: ChunkResult| {
-        if writer_alive && to_writer.send(chunk).is_err() {
-            writer_alive = false;
+        let mut p = pending.borrow_mut();
+        p.1 += chunk.rows.len();
+        p.0.push(chunk);
+    };
+    let dispatch = |all: bool| -> Result<(), IngestError> {
+        let (chunks, rows) = {
+            let mut p = pending.borrow_mut();
+            if p.0.is_empty() || (!all && p.1 < group_rows * threads) {
+                return Ok(());
+            }
+            std::mem::take(&mut *p)
+        };
+        let groups = encode.group(chunks, rows.div_ceil(threads).max(group_rows));
+        let encoded: Vec<Result<Encoded, DatasetError>> = pool.install(|| {
+            use rayon::prelude::*;
+            groups.into_par_iter().map(|g| encode.run(g)).collect()
+        });
+        for e in encoded {
+            if to_writer.send(e?).is_err() {
+                // The writer stopped on an error, which `join` reports.
+                break;
+            }
         }
+        Ok(())
     };
     let flush = |batch: &mut Vec<Work>,
                  seq: &mut Sequencer,
@@ -327,13 +356,15 @@ pub fn ingest(
             } => flush(&mut batch, &mut seq, &mut send)
                 .and_then(|_| seq.file_done(file, bytes, compressed, &mut send)),
         };
-        let step = step.and_then(|_| {
-            if batch.len() >= batch_len {
-                flush(&mut batch, &mut seq, &mut send)
-            } else {
-                Ok(())
-            }
-        });
+        let step = step
+            .and_then(|_| {
+                if batch.len() >= batch_len {
+                    flush(&mut batch, &mut seq, &mut send)
+                } else {
+                    Ok(())
+                }
+            })
+            .and_then(|_| dispatch(false));
         progress(Progress {
             bytes: seq.stats.bytes_done,
             total_bytes,
@@ -346,7 +377,7 @@ pub fn ingest(
         }
     }
     if result.is_ok() {
-        result = flush(&mut batch, &mut seq, &mut send);
+        result = flush(&mut batch, &mut seq, &mut send).and_then(|_| dispatch(true));
     }
     drop(from_reader);
     drop(to_writer);
@@ -465,6 +496,17 @@ pub fn ingest(
     Ok(report)
 }
 
+/// Starts a named thread (names show in profilers and `top -H`).
+fn spawn<T: Send + 'static>(
+    name: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<std::thread::JoinHandle<T>, IngestError> {
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(f)
+        .map_err(|e| IngestError::Internal(format!("cannot start a thread: {e}")))
+}
+
 /// Removes the part files and the quarantine file of an ingest that failed after its writers
 /// finished (best effort: what cannot be removed is unlisted, and cleaned by the next ingest).
 fn remove_written(root: &Path, parts: &[String], quarantine: Option<&str>) {
@@ -478,29 +520,102 @@ fn remove_written(root: &Path, parts: &[String], quarantine: Option<&str>) {
 
 type Written = (TableWriter, TableWriter, Option<DatasetError>);
 
+/// What the writer receives: encoded row groups of transitions, and battle batches.
+struct Encoded {
+    transitions: Vec<EncodedRowGroup>,
+    battles: Vec<RecordBatch>,
+}
+
+/// Turning accepted chunks into what the writer appends (run on the pool).
+struct Encode<'a> {
+    transitions: RowGroupEncoder,
+    t_schema: arrow_schema::SchemaRef,
+    b_schema: arrow_schema::SchemaRef,
+    ingest: u32,
+    files: &'a [String],
+    row_group_rows: usize,
+}
+
+impl Encode<'_> {
+    /// Splits `chunks` (in order) into runs of consecutive chunks of about `rows` rows each.
+    fn group(&self, chunks: Vec<ChunkResult>, rows: usize) -> Vec<Vec<ChunkResult>> {
+        let mut groups = Vec::new();
+        let mut current = Vec::new();
+        let mut n = 0;
+        for chunk in chunks {
+            if chunk.battles.is_empty() {
+                continue;
+            }
+            n += chunk.rows.len();
+            current.push(chunk);
+            if n >= rows {
+                groups.push(std::mem::take(&mut current));
+                n = 0;
+            }
+        }
+        if !current.is_empty() {
+            groups.push(current);
+        }
+        groups
+    }
+
+    /// Encodes a run of chunks: its transitions as row groups of at most `row_group_rows`
+    /// rows, its battles as batches.
+    fn run(&self, mut chunks: Vec<ChunkResult>) -> Result<Encoded, DatasetError> {
+        let arrow = |table: &str| {
+            let table = Path::new(table).to_path_buf();
+            move |e| DatasetError::parquet(&table, e)
+        };
+        let parquet = |e| DatasetError::parquet(Path::new("transitions"), e);
+        let mut out = Encoded {
+            transitions: Vec::new(),
+            battles: Vec::with_capacity(chunks.len()),
+        };
+        let mut group: Vec<RecordBatch> = Vec::new();
+        let mut group_rows = 0;
+        for chunk in &mut chunks {
+            out.battles.push(
+                batch::battles(chunk, &self.b_schema, self.ingest, self.files)
+                    .map_err(arrow("battles"))?,
+            );
+            let rows = batch::transitions(chunk, &self.t_schema).map_err(arrow("transitions"))?;
+            let mut offset = 0;
+            while offset < rows.num_rows() {
+                let take = (self.row_group_rows - group_rows).min(rows.num_rows() - offset);
+                group.push(rows.slice(offset, take));
+                offset += take;
+                group_rows += take;
+                if group_rows == self.row_group_rows {
+                    out.transitions
+                        .push(self.transitions.encode(&group).map_err(parquet)?);
+                    group.clear();
+                    group_rows = 0;
+                }
+            }
+        }
+        if group_rows > 0 {
+            out.transitions
+                .push(self.transitions.encode(&group).map_err(parquet)?);
+        }
+        Ok(out)
+    }
+}
+
 fn write_loop(
-    rx: Receiver<ChunkResult>,
+    rx: Receiver<Encoded>,
     mut transitions: TableWriter,
     mut battles: TableWriter,
-    t_schema: &arrow_schema::SchemaRef,
-    b_schema: &arrow_schema::SchemaRef,
-    ingest: u32,
-    files: &[String],
 ) -> Written {
     let mut error = None;
     for msg in rx.iter() {
         if error.is_some() {
             continue; // Drain, so the sender never blocks.
         }
-        let mut chunk = msg;
-        let step = batch::transitions(&mut chunk, t_schema)
-            .map_err(|e| DatasetError::parquet(Path::new("transitions"), e))
-            .and_then(|b| transitions.write(&b))
-            .and_then(|_| {
-                batch::battles(&chunk, b_schema, ingest, files)
-                    .map_err(|e| DatasetError::parquet(Path::new("battles"), e))
-            })
-            .and_then(|b| battles.write(&b));
+        let step = msg
+            .transitions
+            .into_iter()
+            .try_for_each(|g| transitions.write_encoded(g))
+            .and_then(|_| msg.battles.iter().try_for_each(|b| battles.write(b)));
         if let Err(e) = step {
             error = Some(e);
         }
