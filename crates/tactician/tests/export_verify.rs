@@ -251,7 +251,10 @@ fn bench_export_measures_every_precision() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["network"], "192-256-256-32");
     let rows = v["rows"].as_array().unwrap();
-    let names: Vec<&str> = rows.iter().map(|r| r["precision"].as_str().unwrap()).collect();
+    let names: Vec<&str> = rows
+        .iter()
+        .map(|r| r["precision"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["f32", "dynamic", "int8"]);
     for r in rows {
         assert!(r["ours_seconds"].as_f64().unwrap() > 0.0);
