@@ -541,22 +541,36 @@ impl Batch<'_> {
     }
 }
 
-/// Runs `work(shard index, workspace, lo, hi)` on every shard that holds examples, in parallel.
-fn for_shards<R: Send>(
+/// Gathers each shard's rows of `batch` (normalized) into its workspace and runs
+/// `work(workspace, rows, targets)` on every shard that holds examples, in parallel; returns
+/// the sum of the shards' stats and how many shards worked.
+fn for_shards(
     sh: &mut Sharded,
-    b: usize,
-    work: impl Fn(&mut Workspace, usize, usize) -> R + Sync + Send,
-) -> Vec<R> {
+    batch: &Batch<'_>,
+    actions: usize,
+    work: impl Fn(&mut Workspace, usize, &Targets<'_>) -> BatchStats + Sync + Send,
+) -> (BatchStats, usize) {
     use rayon::prelude::*;
-    sh.shards
+    let b = batch.rows.len();
+    assert!(b <= sh.capacity(), "batch larger than the workspace");
+    let parts: Vec<BatchStats> = sh
+        .shards
         .par_iter_mut()
         .enumerate()
         .take(b.div_ceil(SHARD_ROWS))
         .map(|(k, ws)| {
             let lo = k * SHARD_ROWS;
-            work(ws, lo, (lo + SHARD_ROWS).min(b))
+            let hi = (lo + SHARD_ROWS).min(b);
+            let rows = &batch.rows[lo..hi];
+            gather_normalized(ws, batch.features, batch.f, rows, batch.mean, batch.scale);
+            work(ws, hi - lo, &batch.targets_of(actions, lo, hi))
         })
-        .collect()
+        .collect();
+    let mut stats = BatchStats::default();
+    for p in &parts {
+        stats.add(p);
+    }
+    (stats, parts.len())
 }
 
 /// Forward, loss and backward of one batch, data-parallel over shards (see [`Sharded`]).
@@ -571,35 +585,12 @@ pub fn train_step_sharded(
 ) -> (BatchStats, f64) {
     use rayon::prelude::*;
     let b = batch.rows.len();
-    assert!(b <= sh.capacity(), "batch larger than the workspace");
-    let a = spec.actions;
-    let parts = for_shards(sh, b, |ws, lo, hi| {
-        gather_normalized(
-            ws,
-            batch.features,
-            batch.f,
-            &batch.rows[lo..hi],
-            batch.mean,
-            batch.scale,
-        );
-        step_grad_of_part(
-            spec,
-            params,
-            ws,
-            hi - lo,
-            &batch.targets_of(a, lo, hi),
-            value_weight,
-            Threads::One,
-            b,
-        )
+    let (stats, parts) = for_shards(sh, batch, spec.actions, |ws, n, t| {
+        step_grad_of_part(spec, params, ws, n, t, value_weight, Threads::One, b)
     });
-    let mut stats = BatchStats::default();
-    for p in &parts {
-        stats.add(p);
-    }
     // Sum the shards' gradients into the first, in shard order, chunk by chunk in parallel.
     let (first, rest) = sh.shards.split_first_mut().expect("at least one shard");
-    let rest = &rest[..parts.len() - 1];
+    let rest = &rest[..parts - 1];
     let norms: Vec<f64> = first
         .grad
         .par_chunks_mut(REDUCE_CHUNK)
@@ -642,33 +633,11 @@ pub fn eval_sharded(
     batch: &Batch<'_>,
     value_weight: f32,
 ) -> BatchStats {
-    let b = batch.rows.len();
-    assert!(b <= sh.capacity(), "batch larger than the workspace");
-    let a = spec.actions;
-    let parts = for_shards(sh, b, |ws, lo, hi| {
-        gather_normalized(
-            ws,
-            batch.features,
-            batch.f,
-            &batch.rows[lo..hi],
-            batch.mean,
-            batch.scale,
-        );
-        forward(spec, params, ws, hi - lo, Threads::One);
-        loss(
-            spec,
-            ws,
-            hi - lo,
-            &batch.targets_of(a, lo, hi),
-            value_weight,
-            None,
-        )
-    });
-    let mut stats = BatchStats::default();
-    for p in &parts {
-        stats.add(p);
-    }
-    stats
+    for_shards(sh, batch, spec.actions, |ws, n, t| {
+        forward(spec, params, ws, n, Threads::One);
+        loss(spec, ws, n, t, value_weight, None)
+    })
+    .0
 }
 
 /// Writes the normalized rows `rows` of `features` (`f` per row) into `ws.x`.

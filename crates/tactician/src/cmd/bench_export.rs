@@ -4,7 +4,6 @@
 use crate::cli::BenchExportArgs;
 use anyhow::Context;
 use serde::Serialize;
-use std::path::PathBuf;
 use std::time::Instant;
 use tactician_tflite::{ExportOptions, HiddenActivation, Mlp, Precision, export, model_dir};
 
@@ -31,13 +30,6 @@ struct Report {
     rows: Vec<Row>,
 }
 
-fn python(args: &BenchExportArgs) -> PathBuf {
-    args.python
-        .clone()
-        .or_else(|| std::env::var_os("TACTICIAN_TF_PYTHON").map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from("/work/venv-tf/bin/python"))
-}
-
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
@@ -50,7 +42,7 @@ fn converter(
     quantize: &str,
 ) -> anyhow::Result<serde_json::Value> {
     let hidden: Vec<String> = mlp.hidden.iter().map(|d| d.outputs.to_string()).collect();
-    let mut cmd = std::process::Command::new(python(args));
+    let mut cmd = std::process::Command::new(super::bench_train::tf_python(args.python.as_ref()));
     cmd.arg(&args.script)
         .args(["--repeats", &args.repeats.to_string()])
         .args(["--quantize", quantize]);
@@ -68,20 +60,7 @@ fn converter(
             }
         }
     }
-    let out = cmd
-        .output()
-        .with_context(|| format!("cannot run {}", python(args).display()))?;
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        let tail: Vec<&str> = err.lines().rev().take(3).collect();
-        anyhow::bail!(
-            "the converter peer failed: {}",
-            tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
-        );
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(text.lines().last().unwrap_or_default())
-        .context("the converter peer printed no JSON")
+    super::bench_train::peer_json(&mut cmd, "the converter peer")
 }
 
 /// Runs `tactician bench export`.

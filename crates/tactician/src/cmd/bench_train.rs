@@ -35,17 +35,19 @@ struct Report {
     rows: Vec<Row>,
 }
 
-fn python(args: &BenchTrainArgs) -> PathBuf {
-    args.python
-        .clone()
+/// The Python with tensorflow-cpu for the peers: `--python`, else `$TACTICIAN_TF_PYTHON`,
+/// else `/work/venv-tf/bin/python`.
+pub(super) fn tf_python(explicit: Option<&PathBuf>) -> PathBuf {
+    explicit
+        .cloned()
         .or_else(|| std::env::var_os("TACTICIAN_TF_PYTHON").map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from("/work/venv-tf/bin/python"))
 }
 
 fn keras(args: &BenchTrainArgs, prepared: &Path, c: &TrainConfig) -> anyhow::Result<(f64, f64)> {
     let hidden: Vec<String> = c.hidden.iter().map(ToString::to_string).collect();
-    let out = std::process::Command::new(python(args))
-        .arg(&args.script)
+    let mut cmd = std::process::Command::new(tf_python(args.python.as_ref()));
+    cmd.arg(&args.script)
         .arg("--prepared")
         .arg(prepared)
         .args(["--hidden", &hidden.join(",")])
@@ -55,25 +57,34 @@ fn keras(args: &BenchTrainArgs, prepared: &Path, c: &TrainConfig) -> anyhow::Res
         .args(["--lr", &c.lr.to_string()])
         .args(["--value-head", if c.value_head { "1" } else { "0" }])
         .args(["--value-weight", &c.value_weight.to_string()])
-        .args(["--threads", &args.threads.to_string()])
-        .output()
-        .with_context(|| format!("cannot run {}", python(args).display()))?;
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        let tail: Vec<&str> = err.lines().rev().take(3).collect();
-        anyhow::bail!(
-            "the Keras peer failed: {}",
-            tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
-        );
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let line = text.lines().last().unwrap_or_default();
-    let v: serde_json::Value =
-        serde_json::from_str(line).context("the Keras peer printed no JSON")?;
+        .args(["--threads", &args.threads.to_string()]);
+    let v = peer_json(&mut cmd, "the Keras peer")?;
     Ok((
         v["samples_per_sec"].as_f64().unwrap_or(0.0),
         v["val_top1"].as_f64().unwrap_or(0.0),
     ))
+}
+
+/// Runs a Python peer script and parses the JSON object on the last line of its output; a
+/// failure is reported with the last lines of its stderr.
+pub(super) fn peer_json(
+    cmd: &mut std::process::Command,
+    what: &str,
+) -> anyhow::Result<serde_json::Value> {
+    let out = cmd
+        .output()
+        .with_context(|| format!("cannot run {}", cmd.get_program().to_string_lossy()))?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let tail: Vec<&str> = err.lines().rev().take(3).collect();
+        anyhow::bail!(
+            "{what} failed: {}",
+            tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+        );
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(text.lines().last().unwrap_or_default())
+        .with_context(|| format!("{what} printed no JSON"))
 }
 
 fn ours(prepared: &Path, c: &TrainConfig, work: &Path) -> anyhow::Result<(f64, f64, usize)> {
