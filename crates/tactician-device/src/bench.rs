@@ -96,6 +96,9 @@ struct PeerRatios {
     decision_p50: f64,
     /// Peer invoke() p50 / our decision p50 (>1: our whole decision beats their invoke alone).
     invoke_p50_vs_our_decision: f64,
+    /// Peer invoke() p50 / our engine run p50: the like-for-like comparison (both run the
+    /// graph on inputs already in place).
+    invoke_p50_vs_our_engine: f64,
     /// Peer resident memory / ours.
     rss: f64,
     /// Per batch: peer call p50 / our call p50.
@@ -396,6 +399,7 @@ fn bench_model(args: &BenchArgs, path: &Path) -> Result<Report> {
         report.ratios = Some(PeerRatios {
             decision_p50: num(&peer["decision"]["p50_ns"]) / ours.decision.p50_ns,
             invoke_p50_vs_our_decision: num(&peer["invoke"]["p50_ns"]) / ours.decision.p50_ns,
+            invoke_p50_vs_our_engine: num(&peer["invoke"]["p50_ns"]) / ours.engine_run.p50_ns,
             rss: num(&peer["rss_kib"]) / ours.rss_kib.max(1) as f64,
             batches: ours
                 .batches
@@ -500,6 +504,10 @@ fn print_text(r: &Report) {
             "peer invoke() alone",
             &p["invoke"],
             x.invoke_p50_vs_our_decision,
+        );
+        println!(
+            "  {:<22} {:>32}   {:.2}x",
+            "  vs our engine run", "(like for like)", x.invoke_p50_vs_our_engine
         );
         for (b, ratio) in &x.batches {
             pl(
