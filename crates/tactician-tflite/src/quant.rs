@@ -207,6 +207,55 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    // Added after `cargo mutants` found these paths untested (the rounding carry, both shift
+    // limits, the subnormal branch of frexp, and the guard against non-positive input).
+    #[test]
+    fn multiplier_edges() {
+        // Rounding carries into 2^31: halve and bump the shift.
+        assert_eq!(quantize_multiplier(1.0 - 2f64.powi(-40)), (1 << 30, 1));
+        // The smallest shift kept, and the first one dropped.
+        assert_eq!(quantize_multiplier(2f64.powi(-32)), (1 << 30, -31));
+        assert_eq!(quantize_multiplier(2f64.powi(-33)), (0, 0));
+        // The largest shift kept, and the first one saturated.
+        assert_eq!(quantize_multiplier(2f64.powi(29)), (1 << 30, 30));
+        assert_eq!(quantize_multiplier(2f64.powi(30)), (i32::MAX, 30));
+        for bad in [0.0, -0.5, f64::NAN, f64::INFINITY, f64::MIN_POSITIVE / 4.0] {
+            assert_eq!(quantize_multiplier(bad), (0, 0), "{bad}");
+        }
+    }
+
+    #[test]
+    fn frexp_handles_subnormals_exactly() {
+        for x in [
+            f64::MIN_POSITIVE,
+            f64::MIN_POSITIVE / 2.0,
+            f64::MIN_POSITIVE * 0.75,
+            5e-324,
+            1e-310,
+            0.5,
+            1.0,
+            3.0,
+            1e300,
+        ] {
+            let (q, e) = frexp(x);
+            assert!((0.5..1.0).contains(&q), "{x}: q = {q}");
+            // q · 2^e == x exactly (split the power to stay in range).
+            let back = q * 2f64.powi(e / 2) * 2f64.powi(e - e / 2);
+            assert_eq!(back, x, "{x}: {q} · 2^{e}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn multiplier_reconstructs_the_real(mantissa in 0.5f64..1.0, exp in -31i32..=30) {
+            let m = mantissa * 2f64.powi(exp);
+            let (q, shift) = quantize_multiplier(m);
+            prop_assert!((1 << 30..=i32::MAX).contains(&q), "{m}: {q}");
+            let back = f64::from(q) * 2f64.powi(shift - 31);
+            prop_assert!((back - m).abs() <= m * 2f64.powi(-30), "{m}: {q} · 2^({shift} − 31) = {back}");
+        }
+    }
+
     #[test]
     fn multiplier_examples() {
         assert_eq!(quantize_multiplier(0.5), (1 << 30, 0));
