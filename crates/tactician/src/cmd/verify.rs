@@ -153,46 +153,46 @@ pub fn to_markdown(r: &VerifyReport) -> String {
     s
 }
 
-/// Reads a 2-D F32 tensor from a safetensors file: (values, rows, columns).
-pub fn read_f32_matrix(path: &Path, name: &str) -> anyhow::Result<(Vec<f32>, usize, usize)> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let st = safetensors::SafeTensors::deserialize(&bytes)
-        .with_context(|| format!("{} is not a safetensors file", path.display()))?;
-    let t = st
-        .tensor(name)
-        .with_context(|| format!("{}: no tensor {name:?}", path.display()))?;
-    if t.dtype() != safetensors::Dtype::F32 || t.shape().len() != 2 {
-        bail!(
-            "{}: {name} is {:?} {:?}, expected a 2-D F32 tensor",
-            path.display(),
-            t.dtype(),
-            t.shape()
-        );
-    }
-    let values = t
-        .data()
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect();
-    Ok((values, t.shape()[0], t.shape()[1]))
+/// Reads a safetensors file whole (parse it with `SafeTensors::deserialize`).
+fn read_safetensors(path: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
-fn read_u8_matrix(path: &Path, name: &str) -> anyhow::Result<(Vec<u8>, usize, usize)> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let st = safetensors::SafeTensors::deserialize(&bytes)
+/// The bytes and shape of the 2-D tensor `name` of type `dtype` in the safetensors `bytes`
+/// read from `path`: (data, rows, columns).
+fn matrix<'a>(
+    bytes: &'a [u8],
+    path: &Path,
+    name: &str,
+    dtype: safetensors::Dtype,
+) -> anyhow::Result<(&'a [u8], usize, usize)> {
+    let st = safetensors::SafeTensors::deserialize(bytes)
         .with_context(|| format!("{} is not a safetensors file", path.display()))?;
     let t = st
         .tensor(name)
         .with_context(|| format!("{}: no tensor {name:?}", path.display()))?;
-    if t.dtype() != safetensors::Dtype::U8 || t.shape().len() != 2 {
+    if t.dtype() != dtype || t.shape().len() != 2 {
         bail!(
-            "{}: {name} is {:?} {:?}, expected a 2-D U8 tensor",
+            "{}: {name} is {:?} {:?}, expected a 2-D {dtype:?} tensor",
             path.display(),
             t.dtype(),
             t.shape()
         );
     }
-    Ok((t.data().to_vec(), t.shape()[0], t.shape()[1]))
+    Ok((t.data(), t.shape()[0], t.shape()[1]))
+}
+
+fn f32s(data: &[u8]) -> Vec<f32> {
+    data.chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
+}
+
+/// Reads a 2-D F32 tensor from a safetensors file: (values, rows, columns).
+pub fn read_f32_matrix(path: &Path, name: &str) -> anyhow::Result<(Vec<f32>, usize, usize)> {
+    let bytes = read_safetensors(path)?;
+    let (data, rows, cols) = matrix(&bytes, path, name, safetensors::Dtype::F32)?;
+    Ok((f32s(data), rows, cols))
 }
 
 /// The index of the largest logit among legal actions (ties to the lowest index).
@@ -211,8 +211,11 @@ pub fn run_verify(s: &VerifySettings) -> anyhow::Result<VerifyReport> {
     let mlp = model_dir::load(&s.model)
         .with_context(|| format!("cannot load the model in {}", s.model.display()))?;
     let test = s.data.join("test.safetensors");
-    let (features, rows, width) = read_f32_matrix(&test, "features")?;
-    let (legal, lrows, lwidth) = read_u8_matrix(&test, "legal")?;
+    // One read of the file for both tensors.
+    let bytes = read_safetensors(&test)?;
+    let (data, rows, width) = matrix(&bytes, &test, "features", safetensors::Dtype::F32)?;
+    let features = f32s(data);
+    let (legal, lrows, lwidth) = matrix(&bytes, &test, "legal", safetensors::Dtype::U8)?;
     if width != mlp.inputs || lwidth != mlp.actions() || lrows != rows {
         bail!(
             "{}: features {rows}x{width} / legal {lrows}x{lwidth} do not fit the model \
