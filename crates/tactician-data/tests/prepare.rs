@@ -4,9 +4,9 @@
 
 mod prepare_common;
 
-use arrow_array::{Array, Float32Array, StringArray};
+use arrow_array::{Array, FixedSizeBinaryArray, Float32Array, StringArray, UInt32Array};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use prepare_common::{BATTLE_SCALE, write};
+use prepare_common::{BATTLE_SCALE, write, write_poisoned};
 use safetensors::SafeTensors;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -590,4 +590,115 @@ fn default_preset_keeps_the_search_strategy_only() {
     }
     assert_eq!(m.encoder.features.len(), m.normalization.mean.len());
     assert_eq!(m.format, "tactician-prepared/1");
+}
+
+/// The kept decisions of the validation and test splits (which are neither augmented nor
+/// reordered) by a plain one-pass reading of the whole transitions table: features, mask and
+/// action per row, in table order.
+fn naive_rows(
+    ds: &Path,
+    players: &[&str],
+    split_of: &BTreeMap<String, String>,
+) -> BTreeMap<String, Vec<(Vec<u8>, String, u32)>> {
+    let mut out: BTreeMap<String, Vec<(Vec<u8>, String, u32)>> = BTreeMap::new();
+    let mut parts: Vec<_> = std::fs::read_dir(ds.join("transitions"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    parts.sort();
+    for path in parts {
+        let file = std::fs::File::open(path).unwrap();
+        for batch in ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap()
+            .build()
+            .unwrap()
+        {
+            let batch = batch.unwrap();
+            let col = |n: &str| batch.column_by_name(n).unwrap().clone();
+            let ids = col("battle_id");
+            let ids = ids.as_any().downcast_ref::<StringArray>().unwrap();
+            let player = col("player");
+            let player = player.as_any().downcast_ref::<StringArray>().unwrap();
+            let legal = col("legal");
+            let legal = legal.as_any().downcast_ref::<StringArray>().unwrap();
+            let action = col("action");
+            let action = action.as_any().downcast_ref::<UInt32Array>().unwrap();
+            let features = col("features");
+            let features = features
+                .as_any()
+                .downcast_ref::<FixedSizeBinaryArray>()
+                .unwrap();
+            for r in 0..batch.num_rows() {
+                let f = features.value(r);
+                if !players.contains(&player.value(r))
+                    || legal.value(r).chars().filter(|&c| c == '1').count() <= 1
+                    || floats(f).iter().any(|x| !x.is_finite())
+                {
+                    continue;
+                }
+                out.entry(split_of[ids.value(r)].clone())
+                    .or_default()
+                    .push((f.to_vec(), legal.value(r).to_string(), action.value(r)));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn kept_rows_keep_their_own_features_mask_and_action_and_bad_features_are_invalid() {
+    // Filters read the small columns first and the features of the kept rows only: a
+    // misaligned second pass would pair a row's mask and action with another row's
+    // features. Every fifth decision has a NaN feature and must go as `invalid`.
+    let tmp = tempfile::tempdir().unwrap();
+    let ds = tmp.path().join("ds");
+    write_poisoned(&ds, spec(), 5, 0, 300, 40, Some(5));
+    for players in [vec!["search"], vec!["aggressive", "search", "support"]] {
+        let out = tmp.path().join(format!("out{}", players.len()));
+        let config = PrepareConfig {
+            players: players.iter().map(|p| p.to_string()).collect(),
+            ..Default::default()
+        };
+        let m = prepare(&ds, &out, &config, &PrepareOptions::default()).unwrap();
+        assert!(m.filters["invalid"] > 0, "{:?}", m.filters);
+        // Which split each battle went to: read back from the output by feature 1.
+        let mut split_of = BTreeMap::new();
+        for s in ["train", "val", "test"] {
+            let split = load(&out, s);
+            for r in 0..split.len() {
+                let b = (split.features[r * split.nf + 1] * BATTLE_SCALE) as u64;
+                split_of.insert(format!("synthetic-{b:08}"), s.to_string());
+            }
+        }
+        for b in 0..300u64 {
+            split_of
+                .entry(format!("synthetic-{b:08}"))
+                .or_insert_with(|| "none".into());
+        }
+        let expected = naive_rows(&ds, &players, &split_of);
+        let kept: usize = expected
+            .iter()
+            .filter(|(s, _)| s.as_str() != "none")
+            .map(|(_, v)| v.len())
+            .sum();
+        assert_eq!(kept as u64, m.counts.kept);
+        for s in ["val", "test"] {
+            let split = load(&out, s);
+            let want = &expected[s];
+            assert_eq!(split.len(), want.len(), "{s}");
+            for (r, (f, mask, a)) in want.iter().enumerate() {
+                assert_eq!(
+                    floats(f),
+                    split.features[r * split.nf..(r + 1) * split.nf],
+                    "{s} row {r}"
+                );
+                let got: String = split.legal[r * split.na..(r + 1) * split.na]
+                    .iter()
+                    .map(|&x| if x == 1 { '1' } else { '0' })
+                    .collect();
+                assert_eq!(&got, mask, "{s} row {r}");
+                assert_eq!(split.action[r] as u32, *a, "{s} row {r}");
+            }
+        }
+    }
 }

@@ -104,10 +104,11 @@ pub fn augment(rows: &mut Rows, syms: &[FeatureSymmetry], copies: usize, seed: u
     };
     let (nf, na) = (rows.nf, rows.na);
     let n = rows.len();
-    let blocks: Vec<Rows> = (0..n.div_ceil(BLOCK))
+    let mut blocks: Vec<Rows> = (0..n.div_ceil(BLOCK))
         .into_par_iter()
         .map(|b| {
             let mut out = Rows::new(nf, na);
+            out.reserve(BLOCK.min(n - b * BLOCK) * copies);
             let mut input = vec![0f32; nf];
             let mut mapped = vec![0f32; nf];
             let mut order: Vec<usize> = (0..syms.len()).collect();
@@ -147,9 +148,7 @@ pub fn augment(rows: &mut Rows, syms: &[FeatureSymmetry], copies: usize, seed: u
             out
         })
         .collect();
-    for mut b in blocks {
-        rows.append(&mut b);
-    }
+    rows.append_all(&mut blocks);
     copies
 }
 

@@ -170,7 +170,7 @@ fn run(
         .collect();
     let units = read::units(&ds)?;
     let total: u64 = units.iter().map(|u| u.rows).sum();
-    let mut splits: [Rows; 3] = std::array::from_fn(|_| Rows::new(nf, na));
+    let mut parts: [Vec<Rows>; 3] = Default::default();
     let mut split_battles: [Vec<u32>; 3] = Default::default();
     let mut removed = [0u64; read::RULES.len()];
     let mut read_rows = 0u64;
@@ -181,10 +181,13 @@ fn run(
             .map(|u| read::scan(u, &battles, &allowed, config, nf, na))
             .collect();
         for chunk in chunks {
-            let mut chunk = chunk?;
-            for k in 0..3 {
-                splits[k].append(&mut chunk.rows[k]);
-                split_battles[k].append(&mut chunk.battles[k]);
+            let chunk = chunk?;
+            let [train, val, test] = chunk.rows;
+            parts[0].push(train);
+            parts[1].push(val);
+            parts[2].push(test);
+            for (all, mut some) in split_battles.iter_mut().zip(chunk.battles) {
+                all.append(&mut some);
             }
             for (r, n) in removed.iter_mut().zip(chunk.removed) {
                 *r += n;
@@ -194,6 +197,10 @@ fn run(
         if let Some(p) = &opts.progress {
             p(read_rows, total);
         }
+    }
+    let mut splits: [Rows; 3] = std::array::from_fn(|_| Rows::new(nf, na));
+    for (split, mut parts) in splits.iter_mut().zip(parts) {
+        split.append_all(&mut parts);
     }
     if read_rows != ds.manifest().transitions {
         return Err(PrepareError::Corrupt(format!(

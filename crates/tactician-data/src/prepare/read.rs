@@ -10,7 +10,11 @@ use arrow_array::{
     Array, FixedSizeBinaryArray, Float32Array, RecordBatch, StringArray, UInt8Array, UInt32Array,
 };
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
+    ParquetRecordBatchReaderBuilder, RowSelection, RowSelectionPolicy, RowSelector,
+};
+use parquet::file::metadata::PageIndexPolicy;
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -49,14 +53,17 @@ pub struct Battles {
     pub players: Vec<String>,
 }
 
+/// Opens a reader of `columns` of one part file whose metadata is `meta`, optionally of one
+/// row group and a selection of its rows.
 fn open_reader(
     path: &Path,
+    meta: &ArrowReaderMetadata,
     columns: &[&str],
     row_group: Option<usize>,
-) -> Result<parquet::arrow::arrow_reader::ParquetRecordBatchReader, PrepareError> {
+    selection: Option<RowSelection>,
+) -> Result<ParquetRecordBatchReader, PrepareError> {
     let file = File::open(path).map_err(|e| PrepareError::io("open", path, e))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(|e| PrepareError::parquet(path, e))?;
+    let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta.clone());
     for c in columns {
         if builder.schema().field_with_name(c).is_err() {
             return Err(PrepareError::column(path, c, "is missing"));
@@ -67,7 +74,21 @@ fn open_reader(
     if let Some(g) = row_group {
         builder = builder.with_row_groups(vec![g]);
     }
+    if let Some(s) = selection {
+        // Skip by runs: the mask policy would decode every row and then filter.
+        builder = builder
+            .with_row_selection(s)
+            .with_row_selection_policy(RowSelectionPolicy::Selectors);
+    }
     builder.build().map_err(|e| PrepareError::parquet(path, e))
+}
+
+/// Reads a part file's footer, with its offset index where it has one (so that a row
+/// selection skips whole pages unread).
+fn metadata(path: &Path) -> Result<ArrowReaderMetadata, PrepareError> {
+    let file = File::open(path).map_err(|e| PrepareError::io("open", path, e))?;
+    let options = ArrowReaderOptions::new().with_offset_index_policy(PageIndexPolicy::Optional);
+    ArrowReaderMetadata::load(&file, options).map_err(|e| PrepareError::parquet(path, e))
 }
 
 fn col<'a, T: Array + 'static>(
@@ -95,9 +116,12 @@ pub fn battles(ds: &Dataset, config: &PrepareConfig) -> Result<Battles, PrepareE
     let mut raw: Vec<(String, [String; 2], u32)> = Vec::new();
     for f in ds.manifest().table("battles") {
         let path = ds.root().join(&f.path);
+        let meta = metadata(&path)?;
         let reader = open_reader(
             &path,
+            &meta,
             &["battle_id", "side0_player", "side1_player", "turns"],
+            None,
             None,
         )?;
         for batch in reader {
@@ -147,6 +171,8 @@ pub fn battles(ds: &Dataset, config: &PrepareConfig) -> Result<Battles, PrepareE
 pub struct Unit {
     /// The part file.
     pub path: PathBuf,
+    /// Its footer, read once.
+    pub meta: ArrowReaderMetadata,
     /// The row group.
     pub row_group: usize,
     /// Rows in it.
@@ -158,15 +184,13 @@ pub fn units(ds: &Dataset) -> Result<Vec<Unit>, PrepareError> {
     let mut out = Vec::new();
     for f in ds.manifest().table("transitions") {
         let path = ds.root().join(&f.path);
-        let file = File::open(&path).map_err(|e| PrepareError::io("open", &path, e))?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file)
-            .map_err(|e| PrepareError::parquet(&path, e))?;
-        let md = builder.metadata();
+        let meta = metadata(&path)?;
         let mut rows = 0;
-        for (g, rg) in md.row_groups().iter().enumerate() {
+        for (g, rg) in meta.metadata().row_groups().iter().enumerate() {
             rows += rg.num_rows() as u64;
             out.push(Unit {
                 path: path.clone(),
+                meta: meta.clone(),
                 row_group: g,
                 rows: rg.num_rows() as u64,
             });
@@ -195,17 +219,43 @@ pub struct Chunk {
     pub read: u64,
 }
 
-/// The columns the scan reads.
-const COLUMNS: [&str; 6] = [
-    "battle_id",
-    "side",
-    "features",
-    "legal",
-    "action",
-    "outcome",
-];
+/// The columns the scan's first pass reads: everything the filters look at.
+const COLUMNS: [&str; 5] = ["battle_id", "side", "legal", "action", "outcome"];
 
-/// Reads one unit: filters its decisions and sorts the kept ones into splits.
+/// A decision that passed the first pass, waiting for its features.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    split: u8,
+    player: u32,
+    battle: u32,
+    action: i32,
+    value: f32,
+}
+
+/// The first pass's verdicts on one unit: the decisions it keeps, their legal masks (as 0/1
+/// bytes, `na` per decision) and the selection of their rows.
+struct FirstPass {
+    pending: Vec<Pending>,
+    legal: Vec<u8>,
+    selectors: Vec<RowSelector>,
+}
+
+impl FirstPass {
+    fn mark(&mut self, keep: bool) {
+        match self.selectors.last_mut() {
+            Some(s) if s.skip != keep => s.row_count += 1,
+            _ => self.selectors.push(if keep {
+                RowSelector::select(1)
+            } else {
+                RowSelector::skip(1)
+            }),
+        }
+    }
+}
+
+/// Reads one unit in two passes: the small columns first, to filter its decisions and sort
+/// the kept ones into splits; then the features of the kept rows only (a removed row's
+/// features are never copied, and pages with none kept are skipped unread).
 pub fn scan(
     unit: &Unit,
     battles: &Battles,
@@ -221,39 +271,109 @@ pub fn scan(
         removed: [0; RULES.len()],
         read: 0,
     };
-    let reader = open_reader(path, &COLUMNS, Some(unit.row_group))?;
+    let mut first = FirstPass {
+        pending: Vec::new(),
+        legal: Vec::new(),
+        selectors: Vec::new(),
+    };
+    let reader = open_reader(path, &unit.meta, &COLUMNS, Some(unit.row_group), None)?;
     for batch in reader {
         let batch = batch.map_err(|e| PrepareError::parquet(path, e))?;
-        scan_batch(&batch, path, battles, allowed, config, &mut chunk)?;
+        filter_batch(
+            &batch, path, battles, allowed, config, na, &mut first, &mut chunk,
+        )?;
+    }
+    if chunk.read != unit.rows {
+        return Err(PrepareError::Corrupt(format!(
+            "{}: row group {} gave {} rows where its footer says {}",
+            path.display(),
+            unit.row_group,
+            chunk.read,
+            unit.rows
+        )));
+    }
+    if first.pending.is_empty() {
+        return Ok(chunk);
+    }
+    let selection = RowSelection::from(first.selectors);
+    let reader = open_reader(
+        path,
+        &unit.meta,
+        &["features"],
+        Some(unit.row_group),
+        Some(selection),
+    )?;
+    let mut next = 0usize;
+    for batch in reader {
+        let batch = batch.map_err(|e| PrepareError::parquet(path, e))?;
+        let features = col::<FixedSizeBinaryArray>(&batch, "features", path)?;
+        if features.value_length() as usize != 4 * nf {
+            return Err(PrepareError::column(
+                path,
+                "features",
+                format!(
+                    "holds {} bytes per row where the encoder has {nf} features",
+                    features.value_length()
+                ),
+            ));
+        }
+        for r in 0..batch.num_rows() {
+            let Some(p) = first.pending.get(next) else {
+                return Err(PrepareError::Corrupt(format!(
+                    "{}: more features than selected rows",
+                    path.display()
+                )));
+            };
+            let mask = &first.legal[next * na..(next + 1) * na];
+            next += 1;
+            let f = features.value(r);
+            if !f
+                .chunks_exact(4)
+                .all(|x| u32::from_le_bytes([x[0], x[1], x[2], x[3]]) & 0x7f80_0000 != 0x7f80_0000)
+            {
+                chunk.removed[4] += 1;
+                continue;
+            }
+            let k = usize::from(p.split);
+            let out = &mut chunk.rows[k];
+            out.features.extend_from_slice(f);
+            out.legal.extend_from_slice(mask);
+            out.action.push(p.action);
+            out.value.push(p.value);
+            out.weight.push(1.0);
+            out.group.push(p.player);
+            let bl = &mut chunk.battles[k];
+            if bl.last() != Some(&p.battle) {
+                bl.push(p.battle);
+            }
+        }
+    }
+    if next != first.pending.len() {
+        return Err(PrepareError::Corrupt(format!(
+            "{}: {} rows selected but {next} read",
+            path.display(),
+            first.pending.len()
+        )));
     }
     Ok(chunk)
 }
 
-fn scan_batch(
+#[allow(clippy::too_many_arguments)]
+fn filter_batch(
     batch: &RecordBatch,
     path: &Path,
     battles: &Battles,
     allowed: &[bool],
     config: &PrepareConfig,
+    na: usize,
+    first: &mut FirstPass,
     chunk: &mut Chunk,
 ) -> Result<(), PrepareError> {
     let ids = col::<StringArray>(batch, "battle_id", path)?;
     let side = col::<UInt8Array>(batch, "side", path)?;
-    let features = col::<FixedSizeBinaryArray>(batch, "features", path)?;
     let legal = col::<StringArray>(batch, "legal", path)?;
     let action = col::<UInt32Array>(batch, "action", path)?;
     let outcome = col::<Float32Array>(batch, "outcome", path)?;
-    let (nf, na) = (chunk.rows[0].nf, chunk.rows[0].na);
-    if features.value_length() as usize != 4 * nf {
-        return Err(PrepareError::column(
-            path,
-            "features",
-            format!(
-                "holds {} bytes per row where the encoder has {nf} features",
-                features.value_length()
-            ),
-        ));
-    }
     let n = batch.num_rows();
     chunk.read += n as u64;
     let mut current: Option<(&str, &BattleInfo)> = None;
@@ -285,38 +405,31 @@ fn scan_batch(
             Some(2)
         } else if config.drop_single_legal && mask.iter().filter(|&&b| b == b'1').count() <= 1 {
             Some(3)
+        } else if !(s <= 1
+            && mask.len() == na
+            && a < na
+            && mask[a] == b'1'
+            && mask.iter().all(|&b| b == b'0' || b == b'1')
+            && value.is_finite())
+        {
+            Some(4)
         } else {
             None
         };
         if let Some(rule) = rule {
             chunk.removed[rule] += 1;
+            first.mark(false);
             continue;
         }
-        let f = features.value(r);
-        let valid = s <= 1
-            && mask.len() == na
-            && a < na
-            && mask[a] == b'1'
-            && mask.iter().all(|&b| b == b'0' || b == b'1')
-            && value.is_finite()
-            && f.chunks_exact(4)
-                .all(|x| u32::from_le_bytes([x[0], x[1], x[2], x[3]]) & 0x7f80_0000 != 0x7f80_0000);
-        if !valid {
-            chunk.removed[4] += 1;
-            continue;
-        }
-        let k = info.split as usize;
-        let out = &mut chunk.rows[k];
-        out.features.extend_from_slice(f);
-        out.legal.extend(mask.iter().map(|&b| b - b'0'));
-        out.action.push(a as i32);
-        out.value.push(value);
-        out.weight.push(1.0);
-        out.group.push(player);
-        let bl = &mut chunk.battles[k];
-        if bl.last() != Some(&info.index) {
-            bl.push(info.index);
-        }
+        first.mark(true);
+        first.legal.extend(mask.iter().map(|&b| b - b'0'));
+        first.pending.push(Pending {
+            split: info.split as u8,
+            player,
+            battle: info.index,
+            action: a as i32,
+            value,
+        });
     }
     Ok(())
 }

@@ -59,6 +59,25 @@ pub fn write(
     count: u64,
     rows: u32,
 ) -> Dataset {
+    write_poisoned(dir, spec, seed, first, count, rows, None)
+}
+
+/// Feature 2 of a decision that [`write_poisoned`] poisons.
+pub fn poisoned(t: u32, every: Option<u32>) -> bool {
+    every.is_some_and(|e| t % e == e - 1)
+}
+
+/// [`write`], with feature 2 of every decision whose turn `t` is [`poisoned`] set to NaN
+/// (a defect ingest would have refused, so prepare must drop such decisions as `invalid`).
+pub fn write_poisoned(
+    dir: &Path,
+    spec: &FeatureSpec,
+    seed: u64,
+    first: u64,
+    count: u64,
+    rows: u32,
+    every: Option<u32>,
+) -> Dataset {
     let mut ds = Dataset::open_or_create(dir, spec).expect("create dataset");
     let t_schema = schema::transitions(spec);
     let b_schema = schema::battles();
@@ -99,6 +118,7 @@ pub fn write(
                     let v = match j {
                         0 => 0.25,
                         1 => (b + k as u64) as f32 / BATTLE_SCALE,
+                        2 if poisoned(t, every) => f32::NAN,
                         _ => v,
                     };
                     row[4 * j..4 * j + 4].copy_from_slice(&v.to_le_bytes());
