@@ -174,8 +174,11 @@ pub struct PackedI8 {
 enum Packed {
     /// Row-major int8 (scalar, NEON).
     I8(Vec<i8>),
-    /// Row-major int8 without -128, for AVX2's `vpmaddubsw` kernel.
-    I8Sign(Vec<i8>),
+    /// Int8 without -128 for AVX2's `vpmaddubsw` kernel, in blocks of 8 rows × 4 columns
+    /// (32 bytes, row-major inside; rows padded to a multiple of 8 and columns to a multiple
+    /// of 4 with zeros) grouped in panels of up to [`PANEL_BLOCKS`] blocks: a panel holds, for
+    /// each group of 4 columns in turn, its blocks side by side (see `block_offset`).
+    I8Blocks(Vec<i8>),
     /// Row-major, widened to int16 once at load (AVX2's `vpmaddwd` then needs no widening).
     I16(Vec<i16>),
 }
@@ -194,10 +197,34 @@ impl PackedI8 {
     /// Bytes the kernel streams per product.
     pub fn bytes(&self) -> usize {
         match &self.data {
-            Packed::I8(v) | Packed::I8Sign(v) => v.len(),
+            Packed::I8(v) | Packed::I8Blocks(v) => v.len(),
             Packed::I16(v) => v.len() * 2,
         }
     }
+}
+
+/// Blocks (of 8 rows) per panel of `Packed::I8Blocks`.
+const PANEL_BLOCKS: usize = 4;
+
+/// Where row `r`, column `c` of `[rows, cols]` weights lies in the panel layout of
+/// `Packed::I8Blocks`.
+fn block_offset(r: usize, c: usize, rows: usize, cols: usize) -> usize {
+    let (groups, blocks) = (cols.div_ceil(4), rows.div_ceil(8));
+    let rb = r / 8;
+    let first = rb / PANEL_BLOCKS * PANEL_BLOCKS;
+    let nb = (blocks - first).min(PANEL_BLOCKS);
+    first * groups * 32 + ((c / 4) * nb + (rb - first)) * 32 + (r % 8) * 4 + c % 4
+}
+
+/// Row-major `w [rows, cols]` in the panel layout of `Packed::I8Blocks`.
+fn blocks_8x4(w: &[i8], rows: usize, cols: usize) -> Vec<i8> {
+    let mut out = vec![0i8; rows.div_ceil(8) * cols.div_ceil(4) * 32];
+    for r in 0..rows {
+        for c in 0..cols {
+            out[block_offset(r, c, rows, cols)] = w[r * cols + c];
+        }
+    }
+    out
 }
 
 impl Kernels {
@@ -212,7 +239,7 @@ impl Kernels {
         let w = w.get(..n).ok_or(err)?;
         let data = match self.isa {
             // `vpmaddubsw` is exact only without -128 (TFLite's symmetric weights never hold it).
-            Isa::Avx2Fma if !w.contains(&i8::MIN) => Packed::I8Sign(w.to_vec()),
+            Isa::Avx2Fma if !w.contains(&i8::MIN) => Packed::I8Blocks(blocks_8x4(w, rows, cols)),
             Isa::Avx2Fma => Packed::I16(w.iter().map(|&v| i16::from(v)).collect()),
             _ => Packed::I8(w.to_vec()),
         };
@@ -230,16 +257,29 @@ impl Kernels {
         let (rows, cols) = (w.rows, w.cols);
         match &w.data {
             Packed::I8(v) => self.matmul_i8(v, rows, cols, x, batch, out),
-            Packed::I8Sign(v) => {
+            Packed::I8Blocks(v) => {
                 check(v.len(), x.len(), out.len(), rows, cols, batch)?;
+                let padded = (rows.div_ceil(8) * 32).checked_mul(cols.div_ceil(4));
+                if padded != Some(v.len()) {
+                    return Err(KernelError { rows, cols, batch });
+                }
                 #[cfg(target_arch = "x86_64")]
                 if self.isa == Isa::Avx2Fma {
-                    // SAFETY: I8Sign packing is only chosen for Avx2Fma (CPU has AVX2) and only
-                    // for weights without -128; `check` proved the slice lengths.
-                    unsafe { x86::matmul_sign(v, rows, cols, x, batch, out) };
+                    // SAFETY: block packing is only chosen for Avx2Fma (CPU has AVX2) and only
+                    // for weights without -128; the lengths were checked just above.
+                    unsafe { x86::matmul_blocks(v, rows, cols, x, batch, out) };
                     return Ok(());
                 }
-                scalar::matmul_i8(v, rows, cols, x, batch, out);
+                for b in 0..batch {
+                    for r in 0..rows {
+                        out[b * rows + r] = (0..cols)
+                            .map(|c| {
+                                let k = block_offset(r, c, rows, cols);
+                                i32::from(v[k]) * i32::from(x[b * cols + c])
+                            })
+                            .sum();
+                    }
+                }
                 Ok(())
             }
             Packed::I16(v) => {
