@@ -67,10 +67,12 @@ pub use tactician_tflite::quant::{
     rounding_divide_by_pot, saturating_rounding_doubling_high_mul,
 };
 
-/// Minimum and maximum of `values` (NaN ignored; ±∞ for an empty slice), in 8 lanes so that
-/// the loop vectorizes.
+/// Minimum and maximum of `values` (NaN ignored; ±∞ for an empty slice), lane `i` of 8
+/// taking elements `8k + i` (`lane = if v < lane { v } else { lane }`, and the same for the
+/// maximum) before the lanes and then the tail are folded with `f32::min` / `f32::max`: the
+/// SIMD builds must follow this order exactly (it decides the sign of a zero result).
 #[inline(always)]
-fn min_max(values: &[f32]) -> (f32, f32) {
+pub fn min_max(values: &[f32]) -> (f32, f32) {
     let mut lo = [f32::INFINITY; 8];
     let mut hi = [f32::NEG_INFINITY; 8];
     let chunks = values.chunks_exact(8);
@@ -81,6 +83,12 @@ fn min_max(values: &[f32]) -> (f32, f32) {
             hi[i] = if c[i] > hi[i] { c[i] } else { hi[i] };
         }
     }
+    fold_min_max(lo, hi, tail)
+}
+
+/// The end of [`min_max`]: folds the 8 lanes, then the tail.
+#[inline(always)]
+pub fn fold_min_max(lo: [f32; 8], hi: [f32; 8], tail: &[f32]) -> (f32, f32) {
     let mut min = lo.iter().fold(f32::INFINITY, |a, &b| a.min(b));
     let mut max = hi.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
     for &v in tail {
@@ -90,33 +98,62 @@ fn min_max(values: &[f32]) -> (f32, f32) {
     (min, max)
 }
 
+/// `out[i] = clamp(round_i32(zp + values[i] · inv), lo, hi)`: the affine step of the hybrid
+/// kernels' input quantization (a product then a sum, never fused).
+#[inline(always)]
+pub fn affine(values: &[f32], inv: f32, zp: f32, lo: i32, hi: i32, out: &mut [i8]) {
+    for (q, &v) in out.iter_mut().zip(values) {
+        *q = round_i32(zp + v * inv).clamp(lo, hi) as i8;
+    }
+}
+
 /// Symmetric per-row input quantization of TFLite's hybrid kernels
 /// (`SymmetricQuantizeFloats`): returns the scaling factor.
 ///
-/// The portable build; [`crate::kernels::Kernels::symmetric_quantize`] runs the same code
-/// compiled for the CPU's vector unit.
+/// [`crate::kernels::Kernels::symmetric_quantize`] runs the same steps with SIMD builds of
+/// [`min_max`] and [`affine`].
 #[inline(always)]
 pub fn symmetric_quantize(values: &[f32], out: &mut [i8]) -> f32 {
+    symmetric_quantize_with(values, out, min_max, affine)
+}
+
+/// [`symmetric_quantize`] with given builds of [`min_max`] and [`affine`].
+#[inline(always)]
+pub fn symmetric_quantize_with(
+    values: &[f32],
+    out: &mut [i8],
+    min_max: impl FnOnce(&[f32]) -> (f32, f32),
+    affine: impl FnOnce(&[f32], f32, f32, i32, i32, &mut [i8]),
+) -> f32 {
     let (min, max) = min_max(values);
     let range = min.abs().max(max.abs());
     if values.is_empty() || range == 0.0 {
         out.iter_mut().for_each(|q| *q = 0);
         return 1.0;
     }
-    let inv = 127.0 / range;
-    for (q, &v) in out.iter_mut().zip(values) {
-        *q = round_i32(v * inv).clamp(-127, 127) as i8;
-    }
+    // `v · inv + 0` is `v · inv` up to the sign of a zero, which rounds to 0 either way.
+    affine(values, 127.0 / range, 0.0, -127, 127, out);
     range / 127.0
 }
 
 /// Asymmetric per-row input quantization of TFLite's hybrid kernels
 /// (`AsymmetricQuantizeFloats`): returns `(scaling factor, zero point)`.
 ///
-/// The portable build; [`crate::kernels::Kernels::asymmetric_quantize`] runs the same code
-/// compiled for the CPU's vector unit.
+/// [`crate::kernels::Kernels::asymmetric_quantize`] runs the same steps with SIMD builds of
+/// [`min_max`] and [`affine`].
 #[inline(always)]
 pub fn asymmetric_quantize(values: &[f32], out: &mut [i8]) -> (f32, i32) {
+    asymmetric_quantize_with(values, out, min_max, affine)
+}
+
+/// [`asymmetric_quantize`] with given builds of [`min_max`] and [`affine`].
+#[inline(always)]
+pub fn asymmetric_quantize_with(
+    values: &[f32],
+    out: &mut [i8],
+    min_max: impl FnOnce(&[f32]) -> (f32, f32),
+    affine: impl FnOnce(&[f32], f32, f32, i32, i32, &mut [i8]),
+) -> (f32, i32) {
     let (min, max) = min_max(values);
     let rmin = f64::from(min.min(0.0));
     let rmax = f64::from(max.max(0.0));
@@ -142,10 +179,7 @@ pub fn asymmetric_quantize(values: &[f32], out: &mut [i8]) -> (f32, i32) {
     } else {
         zp_double.round() as i32
     };
-    let inv = (1.0 / scale) as f32;
-    for (q, &v) in out.iter_mut().zip(values) {
-        *q = round_i32(zp as f32 + v * inv).clamp(-128, 127) as i8;
-    }
+    affine(values, (1.0 / scale) as f32, zp as f32, -128, 127, out);
     (scale as f32, zp)
 }
 

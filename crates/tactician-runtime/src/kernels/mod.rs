@@ -560,11 +560,22 @@ mod tests {
         #[test]
         fn fast_input_quantization_matches_the_portable_code(
             v in proptest::collection::vec(
-                prop_oneof![-1e3f32..1e3, Just(0.0), Just(f32::NAN), -1.0f32..1.0],
+                prop_oneof![
+                    -1e3f32..1e3,
+                    Just(0.0),
+                    Just(-0.0),
+                    Just(f32::NAN),
+                    -1.0f32..1.0,
+                    // Exact halves, where the rounding direction matters.
+                    (-600i32..600).prop_map(|h| h as f32 * 0.5),
+                    Just(f32::INFINITY),
+                    Just(f32::NEG_INFINITY),
+                    -1e12f32..1e12,
+                ],
                 0..300,
             ),
-            scale in 1e-3f32..1.0,
-            zp in -128i32..128,
+            scale in prop_oneof![1e-3f32..1.0, Just(1.0), Just(0.5)],
+            zp in prop_oneof![-128i32..128, any::<i32>()],
         ) {
             let k = Kernels::default();
             let (mut a, mut b) = (vec![0i8; v.len()], vec![0i8; v.len()]);
@@ -582,6 +593,27 @@ mod tests {
             }
             prop_assert_eq!(&a, &b);
         }
+    }
+
+    #[test]
+    fn a_nan_after_a_lanes_extreme_does_not_erase_it() {
+        // Lane 0 sees -5, then NaN, then 0: its minimum must stay -5 (NaN ignored).
+        let mut v = vec![0.0f32; 24];
+        v[0] = -5.0;
+        v[8] = f32::NAN;
+        v[9] = 2.0;
+        v[17] = f32::NAN;
+        let k = Kernels::default();
+        let (mut a, mut b) = (vec![0i8; v.len()], vec![0i8; v.len()]);
+        let s = k.symmetric_quantize(&v, &mut a);
+        assert_eq!(s, 5.0 / 127.0);
+        assert_eq!(s, crate::quant::symmetric_quantize(&v, &mut b));
+        assert_eq!(a, b);
+        assert_eq!(a[0], -127);
+        let p = k.asymmetric_quantize(&v, &mut a);
+        assert_eq!(p, crate::quant::asymmetric_quantize(&v, &mut b));
+        assert_eq!(p.0, 7.0 / 255.0);
+        assert_eq!(a, b);
     }
 
     #[test]
