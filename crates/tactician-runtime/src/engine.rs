@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use crate::error::{Error, Result};
 use crate::graph::{DType, Graph, OpKind, Quantization, Tensor};
-use crate::kernels::{Isa, Kernels, PackedI8};
+use crate::kernels::{Isa, Kernels, PackedF32, PackedI8};
 use crate::quant::{self, Activation};
 
 /// Alignment of every arena region (a cache line).
@@ -70,10 +70,9 @@ enum Step {
         x: usize,
         y: usize,
         k: usize,
-        w: Vec<f32>,
+        w: PackedF32,
         bias: Vec<f32>,
         rows: usize,
-        cols: usize,
         act: Activation,
     },
     FcHybrid {
@@ -729,7 +728,11 @@ fn translate(
                     if !bias_len_ok(bias.len()) {
                         return Err(unsupported(oi, name, "bias has the wrong size"));
                     }
-                    stats.weight_bytes += rows * cols * 4;
+                    let w = b
+                        .kernels
+                        .pack_f32(&w, rows, cols)
+                        .map_err(|e| unsupported(oi, name, e.to_string()))?;
+                    stats.weight_bytes += w.bytes();
                     stats.macs_per_row += k * rows * cols;
                     // The official float kernel clamps to the activation's range, and a fused
                     // TANH has no range: it is ignored there, so it is here.
@@ -745,7 +748,6 @@ fn translate(
                         w,
                         bias,
                         rows,
-                        cols,
                         act,
                     })
                 }
@@ -1153,15 +1155,12 @@ fn exec(step: &Step, kernels: &Kernels, regs: &[Reg], arena: &mut [u8], n: usize
             w,
             bias,
             rows,
-            cols,
             act,
         } => {
             let [xb, yb] = disjoint(arena, [r(*x), r(*y)])?;
             let (xs, ys) = (as_f32(xb)?, as_f32_mut(yb)?);
             let nb = n * k;
-            kernels
-                .fc_f32(w, *rows, *cols, xs, nb, ys)
-                .map_err(internal)?;
+            kernels.fc_packed(w, xs, nb, ys).map_err(internal)?;
             for out in ys.chunks_exact_mut(*rows) {
                 for (o, bv) in out.iter_mut().zip(bias) {
                     *o += bv;

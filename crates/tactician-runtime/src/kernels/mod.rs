@@ -162,6 +162,107 @@ impl Kernels {
     }
 }
 
+/// Float32 weights `[rows, cols]` in the layout the selected kernels read fastest.
+#[derive(Debug, Clone)]
+pub struct PackedF32 {
+    rows: usize,
+    cols: usize,
+    /// Row-major (scalar, NEON), or AVX2's panels of 8-row blocks (rows padded to a multiple
+    /// of 8 with zeros; a panel of up to [`PANEL_BLOCKS`] blocks holds, for each column in
+    /// turn, its blocks' 8 values side by side: see `panel_offset_f32`).
+    data: Vec<f32>,
+    panels: bool,
+}
+
+impl PackedF32 {
+    /// Rows (output features).
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Columns (input features).
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// Bytes the kernel streams per product.
+    pub fn bytes(&self) -> usize {
+        self.data.len() * 4
+    }
+}
+
+/// Where row `r`, column `c` of `[rows, cols]` float weights lies in [`PackedF32`]'s panels.
+fn panel_offset_f32(r: usize, c: usize, rows: usize, cols: usize) -> usize {
+    let rb = r / 8;
+    let first = rb / PANEL_BLOCKS * PANEL_BLOCKS;
+    let nb = (rows.div_ceil(8) - first).min(PANEL_BLOCKS);
+    first * cols * 8 + (c * nb + (rb - first)) * 8 + r % 8
+}
+
+impl Kernels {
+    /// Packs row-major float32 weights for [`Kernels::fc_packed`].
+    pub fn pack_f32(&self, w: &[f32], rows: usize, cols: usize) -> Result<PackedF32, KernelError> {
+        let err = KernelError {
+            rows,
+            cols,
+            batch: 0,
+        };
+        let n = rows.checked_mul(cols).ok_or(err)?;
+        let w = w.get(..n).ok_or(err)?;
+        let panels = self.isa == Isa::Avx2Fma;
+        let data = if panels {
+            let mut out = vec![0f32; (rows.div_ceil(8) * 8).checked_mul(cols).ok_or(err)?];
+            for r in 0..rows {
+                for c in 0..cols {
+                    out[panel_offset_f32(r, c, rows, cols)] = w[r * cols + c];
+                }
+            }
+            out
+        } else {
+            w.to_vec()
+        };
+        Ok(PackedF32 {
+            rows,
+            cols,
+            data,
+            panels,
+        })
+    }
+
+    /// [`Kernels::fc_f32`] on packed weights.
+    pub fn fc_packed(
+        &self,
+        w: &PackedF32,
+        x: &[f32],
+        batch: usize,
+        out: &mut [f32],
+    ) -> Result<(), KernelError> {
+        let (rows, cols) = (w.rows, w.cols);
+        if !w.panels {
+            return self.fc_f32(&w.data, rows, cols, x, batch, out);
+        }
+        check(w.data.len(), x.len(), out.len(), rows, cols, batch)?;
+        if (rows.div_ceil(8) * 8).checked_mul(cols) != Some(w.data.len()) {
+            return Err(KernelError { rows, cols, batch });
+        }
+        #[cfg(target_arch = "x86_64")]
+        if self.isa == Isa::Avx2Fma {
+            // SAFETY: panels are only packed for Avx2Fma (CPU has AVX2 and FMA); the lengths
+            // were checked just above.
+            unsafe { x86::fc_panels(&w.data, rows, cols, x, batch, out) };
+            return Ok(());
+        }
+        for b in 0..batch {
+            for r in 0..rows {
+                out[b * rows + r] = (0..cols)
+                    .map(|c| w.data[panel_offset_f32(r, c, rows, cols)] * x[b * cols + c])
+                    .sum();
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Int8 weights `[rows, cols]` in the layout the selected kernels read fastest.
 #[derive(Debug, Clone)]
 pub struct PackedI8 {
@@ -476,13 +577,24 @@ mod tests {
             let fast = Kernels::default();
             let mut got = vec![f32::NAN; rows * batch];
             fast.fc_f32(&w, rows, cols, &x, batch, &mut got).unwrap();
+            let packed = fast.pack_f32(&w, rows, cols).unwrap();
+            let mut got2 = vec![f32::NAN; rows * batch];
+            fast.fc_packed(&packed, &x, batch, &mut got2).unwrap();
+            // A row gives the same bits alone as in the batch.
+            for b in 0..batch {
+                let mut one = vec![f32::NAN; rows];
+                fast.fc_packed(&packed, &x[b * cols..(b + 1) * cols], 1, &mut one).unwrap();
+                prop_assert_eq!(&one[..], &got2[b * rows..(b + 1) * rows]);
+            }
+            for (got, name) in [(&got, "row-major"), (&got2, "packed")] {
             for b in 0..batch {
                 for r in 0..rows {
                     // Tolerance from the magnitude of the terms: only summation order differs.
                     let mag: f32 = (0..cols).map(|c| (w[r * cols + c] * x[b * cols + c]).abs()).sum();
                     let (g, e) = (got[b * rows + r], want[b * rows + r]);
-                    prop_assert!((g - e).abs() <= 1e-5 * mag + 1e-6, "{g} vs {e} at {b},{r}");
+                    prop_assert!((g - e).abs() <= 1e-5 * mag + 1e-6, "{name}: {g} vs {e} at {b},{r}");
                 }
+            }
             }
         }
 

@@ -149,6 +149,151 @@ pub unsafe fn fc_f32(
     }
 }
 
+/// One panel of `RB` blocks of 8 float32 weight rows (from block `rb0`) times one input row,
+/// in the panel layout of [`super::PackedF32`]: for each column in turn, the panel's `RB`
+/// vectors of 8 rows lie side by side, so the panel is one sequential stream and each
+/// broadcast input value meets 8 rows per FMA; a block's 8 outputs come out as one vector.
+/// Every output is one FMA chain over the columns in order, as in [`panel_f32_2`], so a row
+/// gives the same bits alone or in a batch.
+///
+/// # Safety
+/// The CPU supports AVX2 and FMA; `panel` holds `cols * RB * 8` floats, `x` holds `cols`,
+/// `out` holds `rows`, and `8 * rb0 < rows`.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn panel_f32_1<const RB: usize>(
+    panel: &[f32],
+    cols: usize,
+    x: &[f32],
+    out: &mut [f32],
+    rb0: usize,
+) {
+    let mut acc = [_mm256_setzero_ps(); RB];
+    let (wp, xp) = (panel.as_ptr(), x.as_ptr());
+    for c in 0..cols {
+        // SAFETY: c < cols = x.len(); (c * RB + i) * 8 + 8 <= cols * RB * 8.
+        unsafe {
+            let xv = _mm256_set1_ps(*xp.add(c));
+            for (i, a) in acc.iter_mut().enumerate() {
+                *a = _mm256_fmadd_ps(_mm256_loadu_ps(wp.add((c * RB + i) * 8)), xv, *a);
+            }
+        }
+    }
+    for (i, a) in acc.iter().enumerate() {
+        store_f32x8(*a, out, (rb0 + i) * 8);
+    }
+}
+
+/// [`panel_f32_1`] for two input rows `x0`, `x1` (outputs `out0`, `out1`): each weight
+/// vector is loaded once for both.
+///
+/// # Safety
+/// As [`panel_f32_1`], for both rows.
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn panel_f32_2<const RB: usize>(
+    panel: &[f32],
+    cols: usize,
+    x0: &[f32],
+    x1: &[f32],
+    out0: &mut [f32],
+    out1: &mut [f32],
+    rb0: usize,
+) {
+    let mut acc = [[_mm256_setzero_ps(); 2]; RB];
+    let wp = panel.as_ptr();
+    for c in 0..cols {
+        // SAFETY: c < cols = x0.len() = x1.len(); (c * RB + i) * 8 + 8 <= cols * RB * 8.
+        unsafe {
+            let (b0, b1) = (
+                _mm256_set1_ps(*x0.as_ptr().add(c)),
+                _mm256_set1_ps(*x1.as_ptr().add(c)),
+            );
+            for (i, a) in acc.iter_mut().enumerate() {
+                let w = _mm256_loadu_ps(wp.add((c * RB + i) * 8));
+                a[0] = _mm256_fmadd_ps(w, b0, a[0]);
+                a[1] = _mm256_fmadd_ps(w, b1, a[1]);
+            }
+        }
+    }
+    for (i, a) in acc.iter().enumerate() {
+        store_f32x8(a[0], out0, (rb0 + i) * 8);
+        store_f32x8(a[1], out1, (rb0 + i) * 8);
+    }
+}
+
+/// Stores the 8 lanes of `v` at `out[r..r + 8]`, or as many as `out` has room for.
+#[target_feature(enable = "avx2,fma")]
+fn store_f32x8(v: __m256, out: &mut [f32], r: usize) {
+    if r + 8 <= out.len() {
+        // SAFETY: r + 8 <= out.len().
+        unsafe { _mm256_storeu_ps(out.as_mut_ptr().add(r), v) };
+    } else if r < out.len() {
+        let mut lanes = [0f32; 8];
+        // SAFETY: `lanes` holds 8 floats.
+        unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), v) };
+        let n = out.len() - r;
+        out[r..].copy_from_slice(&lanes[..n]);
+    }
+}
+
+/// [`super::scalar::fc_f32`] on weights packed in panels of 8-row blocks (see
+/// [`panel_f32_1`]): one input row at a time, or two sharing each weight load.
+///
+/// # Safety
+/// The CPU supports AVX2 and FMA, `w` is laid out as `super::PackedF32`'s panels of `rows` ×
+/// `cols`, and the slices have the lengths `super::Kernels::fc_packed` checks.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn fc_panels(
+    w: &[f32],
+    rows: usize,
+    cols: usize,
+    x: &[f32],
+    batch: usize,
+    out: &mut [f32],
+) {
+    let blocks = rows.div_ceil(8);
+    let mut rb = 0;
+    while rb < blocks {
+        let nb = (blocks - rb).min(super::PANEL_BLOCKS);
+        let p = &w[rb * cols * 8..(rb + nb) * cols * 8];
+        let mut b = 0;
+        while b + 2 <= batch {
+            let (x0, x1) = (
+                &x[b * cols..(b + 1) * cols],
+                &x[(b + 1) * cols..(b + 2) * cols],
+            );
+            let (o0, o1) = out[b * rows..(b + 2) * rows].split_at_mut(rows);
+            // SAFETY: `p` is this panel (nb blocks), 8rb < rows, and each input and output
+            // row has its full length.
+            unsafe {
+                match nb {
+                    4 => panel_f32_2::<4>(p, cols, x0, x1, o0, o1, rb),
+                    3 => panel_f32_2::<3>(p, cols, x0, x1, o0, o1, rb),
+                    2 => panel_f32_2::<2>(p, cols, x0, x1, o0, o1, rb),
+                    _ => panel_f32_2::<1>(p, cols, x0, x1, o0, o1, rb),
+                }
+            }
+            b += 2;
+        }
+        if b < batch {
+            let (xr, o) = (
+                &x[b * cols..(b + 1) * cols],
+                &mut out[b * rows..(b + 1) * rows],
+            );
+            // SAFETY: as above, for one row.
+            unsafe {
+                match nb {
+                    4 => panel_f32_1::<4>(p, cols, xr, o, rb),
+                    3 => panel_f32_1::<3>(p, cols, xr, o, rb),
+                    2 => panel_f32_1::<2>(p, cols, xr, o, rb),
+                    _ => panel_f32_1::<1>(p, cols, xr, o, rb),
+                }
+            }
+        }
+        rb += nb;
+    }
+}
+
 /// One tile of `R` int8 weight rows times `B` int8 input rows with int32 accumulation.
 ///
 /// # Safety
