@@ -31,6 +31,12 @@ pub struct BenchArgs {
     /// Python for --peer (default: $TACTICIAN_PYTHON, /work/venv/bin/python, python3).
     #[arg(long)]
     python: Option<PathBuf>,
+    /// Also run the second peer, tract-tflite, on the same file: BIN is the `tract-peer`
+    /// binary built from bench/peer/tract (`cargo build --release --manifest-path
+    /// bench/peer/tract/Cargo.toml`; a separate workspace, so the device build never pulls
+    /// tract in). A file tract cannot load is reported as such.
+    #[arg(long, value_name = "BIN")]
+    tract: Option<PathBuf>,
     /// Seed of the synthetic features and legal-action masks.
     #[arg(long, default_value_t = 7)]
     seed: u64,
@@ -132,6 +138,9 @@ struct Report {
     peer: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     ratios: Option<PeerRatios>,
+    /// tract-tflite's measurements (`--tract`), or why it could not run the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tract: Option<serde_json::Value>,
 }
 
 /// A SplitMix64 stream for the synthetic inputs.
@@ -219,6 +228,38 @@ fn run_peer(args: &BenchArgs, model: &Path) -> Result<serde_json::Value> {
         .rev()
         .find(|l| l.trim_start().starts_with('{'))
         .context("the peer printed no JSON")?;
+    Ok(serde_json::from_str(line)?)
+}
+
+fn run_tract(args: &BenchArgs, bin: &Path, model: &Path) -> Result<serde_json::Value> {
+    let out = Command::new(bin)
+        .arg(model)
+        .arg("--iterations")
+        .arg(args.iterations.to_string())
+        .arg("--seed")
+        .arg(args.seed.to_string())
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| {
+            format!(
+                "starting the tract peer {} (build it with `cargo build --release \
+                 --manifest-path bench/peer/tract/Cargo.toml`)",
+                bin.display()
+            )
+        })?;
+    if !out.status.success() {
+        bail!(
+            "the tract peer {} failed: {}",
+            bin.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with('{'))
+        .context("the tract peer printed no JSON")?;
     Ok(serde_json::from_str(line)?)
 }
 
@@ -391,6 +432,7 @@ fn bench_model(args: &BenchArgs, path: &Path) -> Result<Report> {
         limits,
         peer: None,
         ratios: None,
+        tract: None,
     };
     if args.peer {
         let peer = run_peer(args, path)?;
@@ -415,6 +457,17 @@ fn bench_model(args: &BenchArgs, path: &Path) -> Result<Report> {
         });
         report.peer = Some(peer);
     }
+    if let Some(bin) = &args.tract {
+        let mut t = run_tract(args, bin, path)?;
+        let num = |v: &serde_json::Value| v.as_f64().unwrap_or(f64::NAN);
+        if t["loads"].as_bool() == Some(true) {
+            let run = num(&t["run"]["p50_ns"]) / report.engine_run.p50_ns;
+            let decision = num(&t["decision"]["p50_ns"]) / report.decision.p50_ns;
+            t["ratio_run_vs_our_engine"] = run.into();
+            t["ratio_decision"] = decision.into();
+        }
+        report.tract = Some(t);
+    }
     Ok(report)
 }
 
@@ -423,6 +476,51 @@ fn us(ns: f64) -> String {
         format!("{:.2} ms", ns / 1e6)
     } else {
         format!("{:.2} µs", ns / 1e3)
+    }
+}
+
+/// The cause in tract's error chain, which interleaves debug dumps of the operator: the text
+/// after the last `}: `, or the refused operator's name.
+fn tract_cause(error: &str) -> String {
+    let tail = error.rsplit("}: ").next().unwrap_or(error).trim();
+    if tail.starts_with("Unsupported") {
+        // The last `builtin_code` (the first may be `deprecated_builtin_code`).
+        if let Some(op) = tail
+            .rsplit("builtin_code: ")
+            .next()
+            .filter(|_| tail.contains("builtin_code: "))
+            .and_then(|r| r.split([',', '\n']).next())
+        {
+            return format!("unsupported operator {}", op.trim());
+        }
+    }
+    tail.lines().next().unwrap_or(tail).to_string()
+}
+
+fn print_tract(t: &serde_json::Value) {
+    let num = |v: &serde_json::Value| v.as_f64().unwrap_or(f64::NAN);
+    let engine = t["engine"].as_str().unwrap_or("tract-tflite");
+    if t["loads"].as_bool() != Some(true) {
+        let error = t["error"].as_str().unwrap_or("no reason given");
+        println!(
+            "  second peer: {engine} does not run this file ({})",
+            tract_cause(error)
+        );
+        return;
+    }
+    println!("  second peer: {engine} (Rust), same file, same run");
+    for (name, key, ratio) in [
+        ("tract run() alone", "run", "ratio_run_vs_our_engine"),
+        ("tract decision", "decision", "ratio_decision"),
+    ] {
+        println!(
+            "  {:<22} {:>10} {:>10} {:>10}   {:.2}x",
+            name,
+            us(num(&t[key]["p50_ns"])),
+            us(num(&t[key]["p90_ns"])),
+            us(num(&t[key]["p99_ns"])),
+            num(&t[ratio])
+        );
     }
 }
 
@@ -522,6 +620,9 @@ fn print_text(r: &Report) {
             x.rss
         );
     }
+    if let Some(t) = &r.tract {
+        print_tract(t);
+    }
 }
 
 /// `bench`.
@@ -603,4 +704,24 @@ pub fn info(path: &Path, json: bool) -> Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tract_causes_are_found_in_its_error_chains() {
+        let unsupported = "Translating: Operator {\n    opcode_index: 0,\n}: Unsupported: \
+            OperatorCode {\n    deprecated_builtin_code: 114,\n    version: 1,\n    builtin_code: QUANTIZE,\n}, inputs: [\n    1,192,F32,\n]";
+        assert_eq!(
+            super::tract_cause(unsupported),
+            "unsupported operator QUANTIZE"
+        );
+        let condition = "Operator {\n}: Opcode is OperatorCode {\n    version: 12,\n}: \
+            Condition failed: `!options.asymmetric_quantize_inputs()`";
+        assert_eq!(
+            super::tract_cause(condition),
+            "Condition failed: `!options.asymmetric_quantize_inputs()`"
+        );
+        assert_eq!(super::tract_cause("file not found"), "file not found");
+    }
 }

@@ -348,7 +348,7 @@ fn float_layer(
     let w = if precision == Precision::Dynamic {
         let (data, scales) = quantize_weights(d);
         g.constant(
-            &format!("{name}.weight"),
+            &format!("{name}/weight"),
             shape,
             TensorType::Int8,
             data,
@@ -356,7 +356,7 @@ fn float_layer(
         )
     } else {
         g.constant(
-            &format!("{name}.weight"),
+            &format!("{name}/weight"),
             shape,
             TensorType::Float32,
             f32_bytes(&d.weight),
@@ -364,7 +364,7 @@ fn float_layer(
         )
     };
     let b = g.constant(
-        &format!("{name}.bias"),
+        &format!("{name}/bias"),
         vec![d.outputs as i32],
         TensorType::Float32,
         f32_bytes(&d.bias),
@@ -553,14 +553,14 @@ fn int8_layer(
         .map(|&s| (f64::from(input.1) * f64::from(s)) as f32)
         .collect();
     let w = g.constant(
-        &format!("{name}.weight"),
+        &format!("{name}/weight"),
         vec![d.outputs as i32, d.inputs as i32],
         TensorType::Int8,
         data,
         Some(per_channel(scales)),
     );
     let b = g.constant(
-        &format!("{name}.bias"),
+        &format!("{name}/bias"),
         vec![d.outputs as i32],
         TensorType::Int32,
         bias,

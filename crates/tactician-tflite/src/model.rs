@@ -1204,7 +1204,7 @@ mod tests {
             m.subgraphs[0]
                 .tensors
                 .iter_mut()
-                .find(|t| t.name == "dense.0.weight")
+                .find(|t| t.name == "dense.0/weight")
                 .unwrap()
         }
         type Mutation = Box<dyn Fn(&mut Model)>;
