@@ -83,7 +83,10 @@ fn bench(path: &str, iterations: usize, seed: u64) -> TractResult<String> {
         let best = logits
             .iter()
             .enumerate()
-            .fold((0, f32::NEG_INFINITY), |b, (k, &v)| if v > b.1 { (k, v) } else { b });
+            .fold(
+                (0, f32::NEG_INFINITY),
+                |b, (k, &v)| if v > b.1 { (k, v) } else { b },
+            );
         decision_ns.push(start.elapsed().as_nanos() as u64);
         checksum = checksum.wrapping_add(best.0);
     }
@@ -103,7 +106,10 @@ fn main() {
         match args[i].as_str() {
             "--iterations" => {
                 i += 1;
-                iterations = args.get(i).and_then(|v| v.parse().ok()).unwrap_or(iterations);
+                iterations = args
+                    .get(i)
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(iterations);
             }
             "--seed" => {
                 i += 1;
