@@ -70,6 +70,14 @@ fn bench(c: &mut Criterion) {
     let summary = collect(&config, &|_| {}).expect("collect");
     let files: Vec<PathBuf> = summary.files.iter().map(|f| logs.join(&f.name)).collect();
     let decisions = summary.decisions;
+    // `INGEST_BENCH_KEEP=<folder>` keeps a copy of the logs, to profile `ingest` on them.
+    if let Some(keep) = std::env::var_os("INGEST_BENCH_KEEP") {
+        std::fs::create_dir_all(&keep).expect("folder for the logs");
+        for f in &files {
+            let name = f.file_name().expect("log file name");
+            std::fs::copy(f, std::path::Path::new(&keep).join(name)).expect("copy a log");
+        }
+    }
     let spec = tactician_game::SkirmishEncoder::feature_spec();
 
     let mut group = c.benchmark_group("ingest");

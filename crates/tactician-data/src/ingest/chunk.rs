@@ -15,6 +15,8 @@ pub struct ChunkResult {
     pub rejects: Vec<(u64, Reject)>,
     /// Records read (non-blank lines).
     pub records: u64,
+    /// Newlines in the chunk's bytes (counted while cutting it into lines).
+    pub newlines: u64,
 }
 
 /// Parses every non-blank line of `data` (lines numbered from `first_line`).
@@ -43,6 +45,7 @@ pub fn parse_chunk(
             }
         }
         if end == data.len() {
+            out.newlines = this - first_line;
             return out;
         }
         start = end + 1;
@@ -97,4 +100,28 @@ pub fn retain(result: &mut ChunkResult, keep: &[bool]) {
         rows.effects.push(old.effects[r]);
     }
     result.battles = battles;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The newline count kept while cutting lines is the number of newlines, whatever the
+        /// lines hold (blank, `\r\n`, a last line without a newline).
+        #[test]
+        fn newlines_are_counted(text in "(\\{\\}|x|\r|\n| ){0,40}") {
+            let encoder = DatasetEncoder {
+                hash: "h".into(),
+                num_features: 1,
+                num_actions: 1,
+                builtin: false,
+            };
+            let result = parse_chunk(0, 7, text.as_bytes(), &encoder);
+            prop_assert_eq!(result.newlines, text.matches('\n').count() as u64);
+            let blank = text.split('\n').filter(|l| l.trim().is_empty()).count() as u64;
+            prop_assert_eq!(result.records, text.split('\n').count() as u64 - blank);
+        }
+    }
 }

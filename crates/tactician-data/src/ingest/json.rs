@@ -508,6 +508,14 @@ impl<'a> Parser<'a> {
                 .fold(0i32, |v, &d| v * 10 + i32::from(d - b'0'));
             return Ok(if neg { -(v as f32) } else { v as f32 });
         }
+        // Short decimals (`0.0`, `1.0`, `0.13` as rewards and materials are written).
+        if let Some((neg, m, k, len)) = simple_decimal(text, 10)
+            && len == text.len()
+            && m <= 1 << 24
+        {
+            let v = m as f32 / POW10_F32[k];
+            return Ok(if neg { -v } else { v });
+        }
         match fast_float2::parse::<f32, _>(text) {
             Ok(v) if v.is_finite() => Ok(v),
             _ => Err(JsonError {
@@ -533,9 +541,9 @@ impl<'a> Parser<'a> {
         let mut p = self.pos;
         loop {
             while let Some(w) = word_at(buf, p) {
-                if !four_digit_pairs(w) {
-                    break;
-                }
+                // Up to four `d,` pairs: write all four values, keep the pairs' (no branch on
+                // which of them are pairs, which a decimal among the digits would mispredict).
+                let n = digit_pairs(w);
                 let d = w & 0x000F_000F_000F_000F;
                 out.extend_from_slice(&[
                     (d & 0xF) as f32,
@@ -543,7 +551,11 @@ impl<'a> Parser<'a> {
                     (d >> 32 & 0xF) as f32,
                     (d >> 48 & 0xF) as f32,
                 ]);
-                p += 8;
+                out.truncate(out.len() - (4 - n));
+                p += 2 * n;
+                if n < 4 {
+                    break;
+                }
             }
             let v = match (buf.get(p), buf.get(p + 1)) {
                 (Some(&d @ b'0'..=b'9'), Some(b',' | b']')) => {
@@ -589,7 +601,27 @@ impl<'a> Parser<'a> {
     /// Reads a number as `f64`; non-finite results are an error.
     pub fn f64(&mut self) -> Result<f64> {
         let at = self.pos;
-        let (text, _) = self.number_text()?;
+        let (text, integral) = self.number_text()?;
+        // Integers of up to 15 digits (event amounts) are exact in `f64`.
+        if integral && text.len() <= 15 {
+            let (neg, digits) = match text.split_first() {
+                Some((b'-', rest)) => (true, rest),
+                _ => (false, text),
+            };
+            let v = digits
+                .iter()
+                .fold(0u64, |v, &d| v * 10 + u64::from(d - b'0'));
+            return Ok(if neg { -(v as f64) } else { v as f64 });
+        }
+        // Short decimals: `m / 10^k` with `m < 2^53` and `k <= 15`, both exact in `f64`, is
+        // one correctly rounded division (Clinger's fast path).
+        if let Some((neg, m, k, len)) = simple_decimal(text, 15)
+            && len == text.len()
+            && m < 1 << 53
+        {
+            let v = m as f64 / POW10_F64[k];
+            return Ok(if neg { -v } else { v });
+        }
         match fast_float2::parse::<f64, _>(text) {
             Ok(v) if v.is_finite() => Ok(v),
             _ => Err(JsonError {
@@ -655,9 +687,28 @@ impl<'a> Parser<'a> {
         })
     }
 
+    /// Skips one value, checking its syntax.
+    ///
+    /// Compact JSON as our writers produce it (no white space, ASCII strings without escapes)
+    /// takes a tight scan ([`fast_skip`]) that only ever accepts what [`Parser::skip_general`]
+    /// accepts, ending at the same offset; anything else (white space, escapes, non-ASCII
+    /// text, and every error) is scanned again by the general state machine, so errors and
+    /// their offsets are exactly the general ones.
+    #[inline]
+    pub fn skip(&mut self) -> Result<()> {
+        self.ws();
+        match fast_skip(self.buf, self.pos) {
+            Some(end) => {
+                self.pos = end;
+                Ok(())
+            }
+            None => self.skip_general(),
+        }
+    }
+
     /// Skips one value, checking its syntax: an iterative state machine with an explicit
     /// stack of open containers (one bit per level), so deep documents cost no recursion.
-    pub fn skip(&mut self) -> Result<()> {
+    pub fn skip_general(&mut self) -> Result<()> {
         let mut stack: u64 = 0; // bit i set: level i is an object
         let mut depth: usize = 0;
         loop {
@@ -747,6 +798,137 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// Skips the compact JSON value at `p` and returns where it ends, or `None` when the value is
+/// not compact valid JSON of the simple kind (white space, an escape, non-ASCII text, nesting
+/// as deep as [`MAX_DEPTH`], or any error): the caller then scans it with the general parser.
+/// Whenever it returns an offset, [`Parser::skip_general`] accepts the same value and ends at
+/// the same offset.
+#[inline]
+fn fast_skip(buf: &[u8], mut p: usize) -> Option<usize> {
+    let mut stack: u64 = 0; // bit i set: level i is an object
+    let mut depth: usize = 0;
+    loop {
+        // Expecting a value.
+        match *buf.get(p)? {
+            open @ (b'{' | b'[') => {
+                if depth + 1 >= MAX_DEPTH {
+                    return None;
+                }
+                p += 1;
+                let object = open == b'{';
+                let close = if object { b'}' } else { b']' };
+                if *buf.get(p)? == close {
+                    p += 1;
+                } else {
+                    if object {
+                        stack |= 1 << depth;
+                        p = fast_key(buf, p)?;
+                    } else {
+                        stack &= !(1 << depth);
+                    }
+                    depth += 1;
+                    continue;
+                }
+            }
+            b'"' => p = fast_string(buf, p)?,
+            b'-' | b'0'..=b'9' => p = fast_number(buf, p)?,
+            b't' => p = fast_literal(buf, p, b"true")?,
+            b'f' => p = fast_literal(buf, p, b"false")?,
+            b'n' => p = fast_literal(buf, p, b"null")?,
+            _ => return None,
+        }
+        // After a value: close containers or move to the next member.
+        loop {
+            if depth == 0 {
+                return Some(p);
+            }
+            let object = stack >> (depth - 1) & 1 == 1;
+            match (*buf.get(p)?, object) {
+                (b',', true) => {
+                    p = fast_key(buf, p + 1)?;
+                    break;
+                }
+                (b',', false) => {
+                    p += 1;
+                    break;
+                }
+                (b'}', true) | (b']', false) => {
+                    p += 1;
+                    depth -= 1;
+                }
+                _ => return None,
+            }
+        }
+    }
+}
+
+/// `"key":` at `p` (compact, ASCII, no escapes): the offset after the colon.
+#[inline(always)]
+fn fast_key(buf: &[u8], p: usize) -> Option<usize> {
+    if *buf.get(p)? != b'"' {
+        return None;
+    }
+    let p = fast_string(buf, p)?;
+    (*buf.get(p)? == b':').then_some(p + 1)
+}
+
+/// The string whose quote is at `p` (ASCII, no escapes, no control bytes): the offset after
+/// its closing quote.
+#[inline(always)]
+fn fast_string(buf: &[u8], p: usize) -> Option<usize> {
+    let q = first_special(buf, p + 1);
+    (*buf.get(q)? == b'"').then_some(q + 1)
+}
+
+/// A number at `p`, as RFC 8259 writes them: the offset after it. `None` for anything else,
+/// including a digit right after it (`01`).
+#[inline(always)]
+fn fast_number(buf: &[u8], mut p: usize) -> Option<usize> {
+    let digits = |mut p: usize| {
+        while buf.get(p).is_some_and(u8::is_ascii_digit) {
+            p += 1;
+        }
+        p
+    };
+    if buf[p] == b'-' {
+        p += 1;
+    }
+    match *buf.get(p)? {
+        b'0' => p += 1,
+        b'1'..=b'9' => p = digits(p + 1),
+        _ => return None,
+    }
+    if buf.get(p) == Some(&b'.') {
+        let q = digits(p + 1);
+        if q == p + 1 {
+            return None;
+        }
+        p = q;
+    }
+    if buf.get(p).is_some_and(|&b| b | 0x20 == b'e') {
+        p += 1;
+        if matches!(buf.get(p), Some(b'+' | b'-')) {
+            p += 1;
+        }
+        let q = digits(p);
+        if q == p {
+            return None;
+        }
+        p = q;
+    }
+    if buf.get(p).is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(p)
+}
+
+/// `word` (`true`, `false`, `null`) at `p`: the offset after it.
+#[inline(always)]
+fn fast_literal(buf: &[u8], p: usize, word: &[u8]) -> Option<usize> {
+    let end = p + word.len();
+    (buf.get(p..end)? == word).then_some(end)
+}
+
 /// The offset of the first byte at or after `p` that ends the fast scan of a string
 /// ([`STRING_SPECIAL`]), or `buf.len()`; eight bytes at a time (keys and short strings end
 /// within a word or two, which a byte loop pays for in mispredicted exits).
@@ -786,28 +968,37 @@ fn word_at(buf: &[u8], p: usize) -> Option<u64> {
     Some(u64::from_le_bytes(bytes))
 }
 
-/// Whether the word's bytes read `d,d,d,d,` (four single digits, each followed by a comma).
+/// How many of the word's byte pairs, from the first, read `d,` (a single digit followed by a
+/// comma): 0 to 4. Each 16-bit lane is tested on its own, with no carry between lanes.
 #[inline(always)]
-fn four_digit_pairs(w: u64) -> bool {
-    const COMMAS: u64 = 0x2C00_2C00_2C00_2C00;
-    const ODD: u64 = 0xFF00_FF00_FF00_FF00;
-    const HIGH: u64 = 0x00F0_00F0_00F0_00F0;
-    const LOW: u64 = 0x000F_000F_000F_000F;
-    // Even bytes: high nibble 3, low nibble at most 9 (adding 6 does not carry into bit 4).
-    w & ODD == COMMAS
-        && w & HIGH == 0x0030_0030_0030_0030
-        && ((w & LOW) + 0x0006_0006_0006_0006) & 0x0010_0010_0010_0010 == 0
+fn digit_pairs(w: u64) -> usize {
+    const LOW: u64 = 0x00FF_00FF_00FF_00FF;
+    const BIT8: u64 = 0x0100_0100_0100_0100;
+    let digit = w & LOW;
+    // Bit 8 of a lane: the digit byte is at least `0` (0x30), at least `:` (0x3A).
+    let at_least_0 = digit + 0x00D0_00D0_00D0_00D0;
+    let past_9 = digit + 0x00C6_00C6_00C6_00C6;
+    // Bit 8 of a lane: the second byte is not a comma.
+    let not_comma = ((w ^ 0x2C00_2C00_2C00_2C00) >> 8 & LOW) + 0x00FF_00FF_00FF_00FF;
+    let pairs = at_least_0 & !past_9 & !not_comma & BIT8;
+    ((!pairs & BIT8).trailing_zeros() / 16) as usize
 }
 
 /// Exact powers of ten as `f32` (all up to 10^10 are representable).
 const POW10_F32: [f32; 11] = [1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10];
 
-/// Reads `-?D.DDDD` (one integer digit, up to 10 fraction digits, no exponent) followed by `,`
-/// or `]`, when its digits fit 2^24: then `m / 10^k` with both operands exact in `f32` is one
-/// correctly rounded division (Clinger's fast path). Returns the value and the token length.
+/// Exact powers of ten as `f64` (all up to 10^22 are representable).
+const POW10_F64: [f64; 16] = [
+    1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
+/// Reads `-?D.DDDD` (one integer digit, 1 to `max_frac` fraction digits, no exponent) at the
+/// start of `s`: its sign, its digits as one integer `m`, the number of fraction digits `k`
+/// (the value is `m / 10^k`), and its length. `None` for other shapes, or more fraction digits
+/// (`max_frac` at most 17, so `m` stays below 10^19: no overflow checks in the loop).
 #[inline(always)]
-fn short_decimal(s: &[u8]) -> Option<(f32, usize)> {
-    let (neg, mut i) = if s.first() == Some(&b'-') {
+fn simple_decimal(s: &[u8], max_frac: usize) -> Option<(bool, u64, usize, usize)> {
+    let (neg, i) = if s.first() == Some(&b'-') {
         (true, 1)
     } else {
         (false, 0)
@@ -816,22 +1007,36 @@ fn short_decimal(s: &[u8]) -> Option<(f32, usize)> {
     if !int.is_ascii_digit() || *s.get(i + 1)? != b'.' {
         return None;
     }
-    let mut m = u32::from(int - b'0');
-    i += 2;
-    let start = i;
-    while let Some(&d) = s.get(i) {
-        if !d.is_ascii_digit() {
+    let start = i + 2;
+    let end = (start + max_frac + 1).min(s.len());
+    let mut m = u64::from(int - b'0');
+    let mut i = start;
+    while i < end {
+        let d = s[i].wrapping_sub(b'0');
+        if d > 9 {
             break;
         }
-        m = m.checked_mul(10)? + u32::from(d - b'0');
+        m = m * 10 + u64::from(d);
         i += 1;
     }
     let k = i - start;
-    if k == 0 || k > 10 || m > 1 << 24 || !matches!(s.get(i), Some(b',' | b']')) {
+    if k == 0 || k > max_frac {
+        return None;
+    }
+    Some((neg, m, k, i))
+}
+
+/// Reads `-?D.DDDD` (one integer digit, up to 10 fraction digits, no exponent) followed by `,`
+/// or `]`, when its digits fit 2^24: then `m / 10^k` with both operands exact in `f32` is one
+/// correctly rounded division (Clinger's fast path). Returns the value and the token length.
+#[inline(always)]
+fn short_decimal(s: &[u8]) -> Option<(f32, usize)> {
+    let (neg, m, k, len) = simple_decimal(s, 10)?;
+    if m > 1 << 24 || !matches!(s.get(len), Some(b',' | b']')) {
         return None;
     }
     let v = m as f32 / POW10_F32[k];
-    Some((if neg { -v } else { v }, i))
+    Some((if neg { -v } else { v }, len))
 }
 
 #[cfg(test)]
@@ -958,9 +1163,15 @@ mod tests {
             prop_assert_eq!(first_special(&bytes, start), expected);
         }
 
-        /// The four-digit word test agrees with a byte-by-byte check.
+        /// The digit-pair count agrees with a byte-by-byte count.
         #[test]
-        fn four_digit_pairs_matches_bytes(w in any::<u64>(), digits in proptest::collection::vec(0u8..10, 4), mask in 0u8..16) {
+        fn digit_pairs_matches_bytes(
+            w in any::<u64>(),
+            digits in proptest::collection::vec(0u8..10, 4),
+            mask in 0u8..16,
+            near in proptest::collection::vec(prop_oneof![Just(b'/'), Just(b':'), Just(b'+'), Just(b'-'), Just(b'.'), Just(b']'), Just(0xACu8), Just(0xB0u8)], 8),
+            which in 0u8..=255,
+        ) {
             let mut bytes = w.to_le_bytes();
             for (i, d) in digits.iter().enumerate() {
                 if mask >> i & 1 == 1 {
@@ -968,8 +1179,17 @@ mod tests {
                     bytes[2 * i + 1] = b',';
                 }
             }
-            let expected = bytes.chunks(2).all(|c| c[0].is_ascii_digit() && c[1] == b',');
-            prop_assert_eq!(four_digit_pairs(u64::from_le_bytes(bytes)), expected);
+            // Bytes next to the digits and the comma in value, and with the high bit set.
+            for (i, b) in near.iter().enumerate() {
+                if which >> i & 1 == 1 {
+                    bytes[i] = *b;
+                }
+            }
+            let expected = bytes
+                .chunks(2)
+                .take_while(|c| c[0].is_ascii_digit() && c[1] == b',')
+                .count();
+            prop_assert_eq!(digit_pairs(u64::from_le_bytes(bytes)), expected);
         }
 
         /// The fast path agrees with the general parser on every short decimal.
@@ -977,8 +1197,95 @@ mod tests {
         fn short_decimals_match_the_general_parser(int in 0u32..10, frac in "[0-9]{1,10}", neg in any::<bool>()) {
             let text = format!("{}{int}.{frac}]", if neg { "-" } else { "" });
             if let Some((v, len)) = short_decimal(text.as_bytes()) {
-                let mut p = Parser::new(&text.as_bytes()[..len]);
-                prop_assert_eq!(v.to_bits(), p.f32().unwrap().to_bits());
+                let expected: f32 = text[..len].parse().unwrap();
+                prop_assert_eq!(v.to_bits(), expected.to_bits());
+            }
+        }
+
+        /// Short decimals read through the fast path are the correctly rounded `f32`, as the
+        /// standard library parses it, in arrays and alone.
+        #[test]
+        fn short_decimals_are_correctly_rounded(
+            items in proptest::collection::vec((any::<bool>(), 0u32..10, "[0-9]{1,11}"), 1..20),
+        ) {
+            let texts: Vec<String> = items
+                .iter()
+                .map(|(neg, int, frac)| format!("{}{int}.{frac}", if *neg { "-" } else { "" }))
+                .collect();
+            let expected: Vec<u32> = texts.iter().map(|t| t.parse::<f32>().unwrap().to_bits()).collect();
+            let text = format!("[{}]", texts.join(","));
+            let mut out = Vec::new();
+            Parser::new(text.as_bytes()).f32_array(&mut out).unwrap();
+            prop_assert_eq!(out.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), expected, "{}", text);
+        }
+
+        /// Every finite f32 printed by Rust's shortest round-trip `Display` (and the dyadic
+        /// fractions encoders produce, such as 0.546875 or -0.125) reads back exactly from an
+        /// array.
+        #[test]
+        fn f32_array_reads_rust_shortest_repr(v in proptest::collection::vec(
+            prop_oneof![
+                any::<f32>().prop_filter("finite", |v| v.is_finite()),
+                (-64i32..=64, 0u32..8).prop_map(|(m, k)| m as f32 / (1u32 << k) as f32),
+                (0u32..10_000).prop_map(|m| m as f32 / 10_000.0),
+            ],
+            1..40,
+        )) {
+            let text = format!(
+                "[{}]",
+                v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",")
+            );
+            let mut out = Vec::new();
+            Parser::new(text.as_bytes()).f32_array(&mut out).unwrap();
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            prop_assert_eq!(bits(&out), bits(&v), "{}", text);
+        }
+
+        /// Single decimals of every shape (short ones through the fast paths, long ones, with
+        /// exponents) read as the correctly rounded `f32` and `f64`, as the standard library
+        /// parses them.
+        #[test]
+        fn single_numbers_are_correctly_rounded(
+            text in prop_oneof![
+                "-?[0-9]\\.[0-9]{1,17}",
+                "-?[1-9][0-9]{0,2}\\.[0-9]{1,20}",
+                "-?[0-9]\\.[0-9]{1,6}[eE][+-]?[0-9]{1,2}",
+                // Many leading zeros: the most fraction digits the fast paths take, and more.
+                "-?0\\.0{6,17}[1-9]{1,3}",
+                // Digits just below and above 2^24 and 2^53, the limits of the fast paths.
+                ((1u64 << 24) - 64..(1u64 << 24) + 64, 0usize..=10).prop_map(|(m, k)| decimal(m, k)),
+                ((1u64 << 53) - 64..(1u64 << 53) + 64, 15usize..=16).prop_map(|(m, k)| decimal(m, k)),
+                (1_000_000_000_000_000u64..10_000_000_000_000_000, 15usize..=17).prop_map(|(m, k)| decimal(m, k)),
+            ],
+        ) {
+            let mut p = Parser::new(text.as_bytes());
+            let expected = text.parse::<f32>().unwrap();
+            if expected.is_finite() {
+                prop_assert_eq!(p.f32().unwrap().to_bits(), expected.to_bits(), "{}", text);
+            } else {
+                prop_assert_eq!(p.f32().unwrap_err().kind, ErrorKind::NonFinite);
+            }
+            let mut p = Parser::new(text.as_bytes());
+            let v = p.f64().unwrap();
+            prop_assert_eq!(v.to_bits(), text.parse::<f64>().unwrap().to_bits(), "{}", text);
+        }
+
+        /// Integers read as `f64` exactly, whatever their length.
+        #[test]
+        fn integers_read_exactly_as_f64(v in any::<i64>(), short in -99_999i64..100_000) {
+            for v in [v, short] {
+                let text = v.to_string();
+                let mut p = Parser::new(text.as_bytes());
+                prop_assert_eq!(p.f64().unwrap().to_bits(), text.parse::<f64>().unwrap().to_bits());
+            }
+        }
+
+        /// Every f64 in Rust's shortest round-trip form reads back exactly.
+        #[test]
+        fn f64_round_trips(v in any::<f64>().prop_filter("finite", |v| v.is_finite())) {
+            for text in [v.to_string(), format!("{v:e}"), serde_json::to_string(&v).unwrap()] {
+                let mut p = Parser::new(text.as_bytes());
+                prop_assert_eq!(p.f64().unwrap().to_bits(), v.to_bits(), "{}", text);
             }
         }
 
@@ -1012,6 +1319,126 @@ mod tests {
             let text = serde_json::to_string(&v).unwrap();
             prop_assert!(skip_all(&text).is_ok(), "{}", text);
         }
+
+        /// The fast skip ends where the general one does on valid JSON, compact or pretty, and
+        /// takes every compact value whose strings are plain ASCII.
+        #[test]
+        fn fast_skip_agrees_on_valid_json(v in json_value(), pretty in any::<bool>()) {
+            let text = if pretty {
+                serde_json::to_string_pretty(&v).unwrap()
+            } else {
+                serde_json::to_string(&v).unwrap()
+            };
+            same_skip(text.as_bytes())?;
+            let plain = text.bytes().all(|b| (0x20..0x80).contains(&b) && b != b'\\');
+            if plain && !pretty {
+                prop_assert_eq!(fast_skip(text.as_bytes(), 0), Some(text.len()), "{}", text);
+            }
+        }
+
+        /// On damaged records (a byte replaced, removed or inserted, the line cut short) the
+        /// skip gives exactly the general skip's result: the same error at the same offset, or
+        /// the same end.
+        #[test]
+        fn fast_skip_agrees_on_damaged_json(
+            v in json_value(),
+            edits in proptest::collection::vec(
+                (0usize..10_000, 0u8..4, prop_oneof![
+                    4 => proptest::sample::select(b"{}[]\",:-+.0123456789eEtfnul \\\n\t".to_vec()),
+                    1 => any::<u8>(),
+                ]),
+                1..4,
+            ),
+        ) {
+            let mut bytes = serde_json::to_vec(&v).unwrap();
+            for (at, op, b) in edits {
+                let i = at % (bytes.len() + 1);
+                match op {
+                    0 if i < bytes.len() => bytes[i] = b,
+                    1 if i < bytes.len() => {
+                        bytes.remove(i);
+                    }
+                    2 => bytes.insert(i, b),
+                    _ => bytes.truncate(i),
+                }
+            }
+            same_skip(&bytes)?;
+        }
+
+        /// Decision records as the collector writes them (state objects of small integers and
+        /// short strings), intact or damaged, skip the same through both paths.
+        #[test]
+        fn fast_skip_agrees_on_state_objects(
+            units in proptest::collection::vec((0u32..8, 0u32..6, 0u32..200, -5i32..100), 0..8),
+            weather in "[a-z]{0,6}",
+            rng in any::<u64>(),
+            cut in 0usize..600,
+            flip in 0usize..600,
+            with in any::<u8>(),
+        ) {
+            let units: Vec<String> = units
+                .iter()
+                .map(|(x, y, hp, e)| format!(r#"{{"x":{x},"y":{y},"hp":{hp},"energy":{e}}}"#))
+                .collect();
+            let text = format!(
+                r#"{{"round":0,"turn":5,"actor":[0,2],"queue":[[1,0],[0,1]],"weather":"{weather}","potions":[2,2],"bombs":[1,1],"units":[{}],"alive":true,"next":null,"rng":{rng}}}"#,
+                units.join(",")
+            );
+            prop_assert_eq!(fast_skip(text.as_bytes(), 0), Some(text.len()));
+            same_skip(text.as_bytes())?;
+            let mut bytes = text.into_bytes();
+            if flip < bytes.len() {
+                bytes[flip] = with;
+            }
+            bytes.truncate(bytes.len() - cut.min(bytes.len()) % 7);
+            same_skip(&bytes)?;
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+
+        /// Short runs of JSON tokens, valid or not (`[1}`, `01`, `{"a" 1}`, `-`, `1.`, ...),
+        /// skip the same through both paths: the fast scan never accepts what the general
+        /// one rejects, nor stops elsewhere.
+        #[test]
+        fn fast_skip_agrees_on_token_soup(tokens in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "{", "}", "[", "]", ",", ":", "\"a\"", "\"\"", "\"\\n\"", "0", "7", "01", "-", "-0", "1.5", "1.",
+                ".5", "1e5", "1E+2", "1e", "2-", "true", "nul", "null", "false", " ", "\u{e9}",
+            ]),
+            0..14,
+        )) {
+            same_skip(tokens.concat().as_bytes())?;
+        }
+    }
+
+    /// `m / 10^k` written as `D.DDD` with `k` fraction digits (`D` being the digits above).
+    fn decimal(m: u64, k: usize) -> String {
+        let digits = format!("{m:0>width$}", width = k + 1);
+        let (int, frac) = digits.split_at(digits.len() - k);
+        if k == 0 {
+            format!("{int}.0")
+        } else {
+            format!("{int}.{frac}")
+        }
+    }
+
+    /// `skip` and `skip_general` agree on `text` (result and end offset), and an offset from
+    /// the fast scan is one the general skip accepts.
+    fn same_skip(text: &[u8]) -> std::result::Result<(), TestCaseError> {
+        let mut fast = Parser::new(text);
+        let a = fast.skip();
+        let mut general = Parser::new(text);
+        let b = general.skip_general();
+        let shown = String::from_utf8_lossy(text);
+        prop_assert_eq!(&a, &b, "{}", shown);
+        prop_assert_eq!(fast.offset(), general.offset(), "{}", shown);
+        if let Some(end) = fast_skip(text, 0) {
+            prop_assert!(b.is_ok(), "{}", shown);
+            prop_assert_eq!(end, general.offset(), "{}", shown);
+        }
+        Ok(())
     }
 
     fn json_value() -> impl Strategy<Value = serde_json::Value> {

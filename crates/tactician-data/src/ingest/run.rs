@@ -18,10 +18,9 @@ use crate::dataset::manifest::{IngestEntry, SourceEntry};
 use crate::dataset::table::{EncodedRowGroup, RowGroupEncoder, TableWriter};
 use crate::dataset::{Dataset, DatasetError, batch, schema};
 use arrow_array::RecordBatch;
-use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use tactician_battle::FeatureSpec;
 
@@ -271,114 +270,33 @@ pub fn ingest(
         open_errors
     })?;
 
-    // Accepted chunks wait here until there are enough rows for a row group per thread; they
-    // are then encoded in parallel (Parquet encoding and compression would saturate a single
-    // writer thread: it was a third of the CPU time of an ingest).
-    let pending: RefCell<(Vec<ChunkResult>, usize)> = RefCell::new((Vec::new(), 0));
-    let group_rows = row_group_rows.min(1 << 14);
-    let mut send = |chunk: ChunkResult| {
-        let mut p = pending.borrow_mut();
-        p.1 += chunk.rows.len();
-        p.0.push(chunk);
-    };
-    let dispatch = |all: bool| -> Result<(), IngestError> {
-        let (chunks, rows) = {
-            let mut p = pending.borrow_mut();
-            if p.0.is_empty() || (!all && p.1 < group_rows * threads) {
-                return Ok(());
-            }
-            std::mem::take(&mut *p)
-        };
-        let groups = encode.group(chunks, rows.div_ceil(threads).max(group_rows));
-        let encoded: Vec<Result<Encoded, DatasetError>> = pool.install(|| {
-            use rayon::prelude::*;
-            groups.into_par_iter().map(|g| encode.run(g)).collect()
-        });
-        for e in encoded {
-            if to_writer.send(e?).is_err() {
-                // The writer stopped on an error, which `join` reports.
-                break;
-            }
+    // Units of work run on the pool as soon as they are read, at most `window` at a time; the
+    // results are taken in input order. Accepted chunks wait until there are enough rows for a
+    // row group per thread, and are then encoded on the pool too (Parquet encoding and
+    // compression would saturate a single writer thread: it was a third of the CPU time of an
+    // ingest); encoded groups go to the writer in order. Nothing waits for a whole batch, so
+    // no core idles while a slow unit finishes.
+    let result = pool.in_place_scope(|scope| {
+        let mut pipe = Pipeline::new(
+            scope,
+            &encoder,
+            &encode,
+            threads,
+            row_group_rows.min(1 << 14),
+            &to_writer,
+        );
+        for item in from_reader.iter() {
+            let step = pipe.take(item, &mut seq);
+            progress(Progress {
+                bytes: seq.stats.bytes_done,
+                total_bytes,
+                records: seq.stats.records,
+                transitions: seq.stats.transitions,
+            });
+            step?;
         }
-        Ok(())
-    };
-    let flush = |batch: &mut Vec<Work>,
-                 seq: &mut Sequencer,
-                 send: &mut dyn FnMut(ChunkResult)|
-     -> Result<(), IngestError> {
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let done: Vec<Done> = pool.install(|| {
-            use rayon::prelude::*;
-            batch.par_iter().map(|w| work::run(w, &encoder)).collect()
-        });
-        batch.clear();
-        for d in done {
-            seq.done(d, send)?;
-        }
-        Ok(())
-    };
-    let batch_len = threads * 4;
-    let mut batch: Vec<Work> = Vec::with_capacity(batch_len);
-    let mut result: Result<(), IngestError> = Ok(());
-    for item in from_reader.iter() {
-        let step = match item {
-            Item::Lines {
-                file,
-                first_line,
-                data,
-            } => {
-                batch.push(Work::Lines {
-                    file,
-                    first_line,
-                    data,
-                });
-                Ok(())
-            }
-            Item::Frames { file, data, ends } => {
-                batch.push(Work::Frames { file, data, ends });
-                Ok(())
-            }
-            Item::Failure {
-                file,
-                line,
-                reason,
-                detail,
-            } => flush(&mut batch, &mut seq, &mut send)
-                .and_then(|_| seq.failure(file, line, reason, detail)),
-            Item::FramesBroken { file, detail } => flush(&mut batch, &mut seq, &mut send)
-                .and_then(|_| seq.frames_broken(file, detail, &mut send)),
-            Item::FileDone {
-                file,
-                bytes,
-                compressed,
-            } => flush(&mut batch, &mut seq, &mut send)
-                .and_then(|_| seq.file_done(file, bytes, compressed, &mut send)),
-        };
-        let step = step
-            .and_then(|_| {
-                if batch.len() >= batch_len {
-                    flush(&mut batch, &mut seq, &mut send)
-                } else {
-                    Ok(())
-                }
-            })
-            .and_then(|_| dispatch(false));
-        progress(Progress {
-            bytes: seq.stats.bytes_done,
-            total_bytes,
-            records: seq.stats.records,
-            transitions: seq.stats.transitions,
-        });
-        if let Err(e) = step {
-            result = Err(e);
-            break;
-        }
-    }
-    if result.is_ok() {
-        result = flush(&mut batch, &mut seq, &mut send).and_then(|_| dispatch(true));
-    }
+        pipe.finish(&mut seq)
+    });
     drop(from_reader);
     drop(to_writer);
     let open_errors = reader
@@ -621,4 +539,397 @@ fn write_loop(
         }
     }
     (transitions, battles, error)
+}
+
+/// A message from a task on the pool to the thread that runs the pipeline.
+enum Msg {
+    /// Unit of work number `.0` is done.
+    Parsed(u64, Done),
+    /// Encoded group number `.0` is ready.
+    Encoded(u64, Result<Encoded, DatasetError>),
+    /// A task panicked (a bug).
+    Panicked,
+}
+
+/// A place in the input order: a unit of work (running, or its result) or a reader event.
+enum Slot {
+    Running,
+    Done(Done),
+    Event(Event),
+}
+
+/// The reader's items that are not work, handled in order with the results of the work.
+enum Event {
+    Failure {
+        file: u32,
+        line: u64,
+        reason: super::reason::Reason,
+        detail: String,
+    },
+    FramesBroken {
+        file: u32,
+        detail: String,
+    },
+    FileDone {
+        file: u32,
+        bytes: u64,
+        compressed: bool,
+    },
+}
+
+/// The in-order, bounded pipeline of an ingest, run on the calling thread: units of work and
+/// encoding groups run on the pool as tasks of `scope`; their results come back here, where
+/// they are put back in order for the sequencer and the writer.
+struct Pipeline<'a, 'scope> {
+    scope: &'a rayon::Scope<'scope>,
+    encoder: &'scope DatasetEncoder,
+    encode: &'scope Encode<'scope>,
+    threads: usize,
+    group_rows: usize,
+    to_writer: &'a SyncSender<Encoded>,
+    tx: Sender<Msg>,
+    rx: Receiver<Msg>,
+    /// Tasks spawned and not yet reported back.
+    busy: usize,
+    /// Input order from the first slot not yet handed to the sequencer.
+    slots: VecDeque<Slot>,
+    /// Number of the first slot.
+    front: u64,
+    /// Accepted chunks waiting to be encoded, and their rows.
+    pending: Vec<ChunkResult>,
+    pending_rows: usize,
+    /// Encoded groups that arrived before an earlier one.
+    encoded: BTreeMap<u64, Encoded>,
+    next_group: u64,
+    next_write: u64,
+}
+
+impl<'a, 'scope> Pipeline<'a, 'scope> {
+    fn new(
+        scope: &'a rayon::Scope<'scope>,
+        encoder: &'scope DatasetEncoder,
+        encode: &'scope Encode<'scope>,
+        threads: usize,
+        group_rows: usize,
+        to_writer: &'a SyncSender<Encoded>,
+    ) -> Self {
+        let (tx, rx) = channel();
+        Self {
+            scope,
+            encoder,
+            encode,
+            threads,
+            group_rows,
+            to_writer,
+            tx,
+            rx,
+            busy: 0,
+            slots: VecDeque::new(),
+            front: 0,
+            pending: Vec::new(),
+            pending_rows: 0,
+            encoded: BTreeMap::new(),
+            next_group: 0,
+            next_write: 0,
+        }
+    }
+
+    /// Most tasks in flight: enough to keep every thread busy while results are put in
+    /// order, few enough to bound memory (about what a batch of units held before).
+    fn window(&self) -> usize {
+        self.threads * 4
+    }
+
+    /// Takes the reader's next item.
+    fn take(&mut self, item: Item, seq: &mut Sequencer) -> Result<(), IngestError> {
+        while self.busy >= self.window() {
+            self.wait(seq)?;
+        }
+        match item {
+            Item::Lines {
+                file,
+                first_line,
+                data,
+            } => self.spawn_work(Work::Lines {
+                file,
+                first_line,
+                data,
+            }),
+            Item::Frames { file, data, ends } => self.spawn_work(Work::Frames { file, data, ends }),
+            Item::Failure {
+                file,
+                line,
+                reason,
+                detail,
+            } => self.slots.push_back(Slot::Event(Event::Failure {
+                file,
+                line,
+                reason,
+                detail,
+            })),
+            Item::FramesBroken { file, detail } => self
+                .slots
+                .push_back(Slot::Event(Event::FramesBroken { file, detail })),
+            Item::FileDone {
+                file,
+                bytes,
+                compressed,
+            } => self.slots.push_back(Slot::Event(Event::FileDone {
+                file,
+                bytes,
+                compressed,
+            })),
+        }
+        self.advance(seq)
+    }
+
+    /// Waits for every unit of work, encodes what is left, and hands it all to the writer.
+    fn finish(mut self, seq: &mut Sequencer) -> Result<(), IngestError> {
+        self.advance(seq)?;
+        while !self.slots.is_empty() {
+            self.wait(seq)?;
+        }
+        self.dispatch(true);
+        while self.busy > 0 {
+            self.wait(seq)?;
+        }
+        Ok(())
+    }
+
+    fn spawn_work(&mut self, work: Work) {
+        let number = self.front + self.slots.len() as u64;
+        self.slots.push_back(Slot::Running);
+        self.busy += 1;
+        let tx = self.tx.clone();
+        let encoder = self.encoder;
+        self.scope.spawn(move |_| {
+            let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                work::run(&work, encoder)
+            }));
+            // The receiver is gone only when the ingest already stopped on an error.
+            let _ = tx.send(done.map_or(Msg::Panicked, |d| Msg::Parsed(number, d)));
+        });
+    }
+
+    /// Waits for one task to report, and moves what it unblocked along.
+    fn wait(&mut self, seq: &mut Sequencer) -> Result<(), IngestError> {
+        let msg = self
+            .rx
+            .recv()
+            .map_err(|_| IngestError::Internal("the worker pool stopped".into()))?;
+        self.busy -= 1;
+        match msg {
+            Msg::Parsed(number, done) => {
+                let i = (number - self.front) as usize;
+                self.slots[i] = Slot::Done(done);
+                self.advance(seq)
+            }
+            Msg::Encoded(number, encoded) => {
+                self.encoded.insert(number, encoded?);
+                while let Some(e) = self.encoded.remove(&self.next_write) {
+                    self.next_write += 1;
+                    if self.to_writer.send(e).is_err() {
+                        // The writer stopped on an error, which `join` reports.
+                        self.encoded.clear();
+                        break;
+                    }
+                }
+                Ok(())
+            }
+            Msg::Panicked => Err(IngestError::Internal("a worker task panicked".into())),
+        }
+    }
+
+    /// Hands the slots at the front that are ready to the sequencer, in order.
+    fn advance(&mut self, seq: &mut Sequencer) -> Result<(), IngestError> {
+        while let Some(slot) = self.slots.pop_front() {
+            let pending = &mut self.pending;
+            let rows = &mut self.pending_rows;
+            let mut send = |chunk: ChunkResult| {
+                *rows += chunk.rows.len();
+                pending.push(chunk);
+            };
+            match slot {
+                Slot::Running => {
+                    // The next result in order is not there yet.
+                    self.slots.push_front(Slot::Running);
+                    return Ok(());
+                }
+                Slot::Done(done) => seq.done(done, &mut send)?,
+                Slot::Event(Event::Failure {
+                    file,
+                    line,
+                    reason,
+                    detail,
+                }) => seq.failure(file, line, reason, detail)?,
+                Slot::Event(Event::FramesBroken { file, detail }) => {
+                    seq.frames_broken(file, detail, &mut send)?
+                }
+                Slot::Event(Event::FileDone {
+                    file,
+                    bytes,
+                    compressed,
+                }) => seq.file_done(file, bytes, compressed, &mut send)?,
+            }
+            self.front += 1;
+            self.dispatch(false);
+        }
+        Ok(())
+    }
+
+    /// Starts encoding the waiting chunks once there are enough rows for a row group per
+    /// thread (or, with `all`, whatever is left).
+    fn dispatch(&mut self, all: bool) {
+        if self.pending.is_empty() || (!all && self.pending_rows < self.group_rows * self.threads) {
+            return;
+        }
+        let chunks = std::mem::take(&mut self.pending);
+        let rows = std::mem::take(&mut self.pending_rows);
+        let groups = self
+            .encode
+            .group(chunks, rows.div_ceil(self.threads).max(self.group_rows));
+        for group in groups {
+            let number = self.next_group;
+            self.next_group += 1;
+            self.busy += 1;
+            let tx = self.tx.clone();
+            let encode = self.encode;
+            self.scope.spawn(move |_| {
+                let encoded =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| encode.run(group)));
+                let _ = tx.send(encoded.map_or(Msg::Panicked, |e| Msg::Encoded(number, e)));
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use tactician_game::record::{WallClock, record};
+    use tactician_game::{GameConfig, SkirmishEncoder, strategy};
+
+    /// A log of `n` battles, one zstd frame each, with a corrupt frame after the third.
+    fn frame_log(path: &Path, n: u64) {
+        let mut out = Vec::new();
+        for i in 0..n {
+            let mut a = strategy::by_name("aggressive", 10 + i).unwrap();
+            let mut b = strategy::by_name("kiting", 20 + i).unwrap();
+            let rec = record(
+                500 + i,
+                GameConfig::default(),
+                [&mut *a, &mut *b],
+                WallClock::Zero,
+            )
+            .unwrap();
+            let line = serde_json::to_string(&rec).unwrap() + "\n";
+            let mut enc = zstd::stream::Encoder::new(Vec::new(), 3).unwrap();
+            enc.include_contentsize(true).unwrap();
+            enc.set_pledged_src_size(Some(line.len() as u64)).unwrap();
+            enc.write_all(line.as_bytes()).unwrap();
+            let mut frame = enc.finish().unwrap();
+            if i == 3 {
+                let mid = frame.len() / 2;
+                frame[mid] ^= 0x5A;
+                frame[mid + 1] ^= 0xA5;
+            }
+            out.extend_from_slice(&frame);
+        }
+        std::fs::write(path, out).unwrap();
+    }
+
+    /// The bytes of every Parquet part of a dataset, by path.
+    fn parts(root: &Path) -> BTreeMap<String, Vec<u8>> {
+        let mut out = BTreeMap::new();
+        for table in ["transitions", "battles"] {
+            for entry in std::fs::read_dir(root.join(table)).unwrap() {
+                let path = entry.unwrap().path();
+                let name = path.strip_prefix(root).unwrap().display().to_string();
+                out.insert(name, std::fs::read(&path).unwrap());
+            }
+        }
+        out
+    }
+
+    /// Every row of a table, as text, in file order.
+    fn rows(root: &Path, table: &str) -> Vec<String> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(root.join(table))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        let mut out = Vec::new();
+        for f in files {
+            let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+                std::fs::File::open(f).unwrap(),
+            )
+            .unwrap()
+            .build()
+            .unwrap();
+            for batch in reader {
+                let batch = batch.unwrap();
+                for r in 0..batch.num_rows() {
+                    let row: Vec<String> = batch
+                        .columns()
+                        .iter()
+                        .map(|c| format!("{:?}", c.slice(r, 1)))
+                        .collect();
+                    out.push(row.join("|"));
+                }
+            }
+        }
+        out
+    }
+
+    /// Many small units of work and row groups in flight at once, finishing out of order:
+    /// the dataset is the same bytes on every run, holds the same rows as a one-thread
+    /// ingest, and the corrupt frame is quarantined at its own line.
+    #[test]
+    fn the_pipeline_is_deterministic_and_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log.jsonl.zst");
+        frame_log(&log, 12);
+        let spec = SkirmishEncoder::feature_spec();
+        let opts = |threads| IngestOptions {
+            threads,
+            chunk_bytes: 4096,
+            row_group_rows: 150,
+            ..IngestOptions::default()
+        };
+        let run = |name: &str, threads| {
+            let root = dir.path().join(name);
+            let report = ingest(
+                &root,
+                std::slice::from_ref(&log),
+                spec,
+                &opts(threads),
+                &|_| {},
+            )
+            .unwrap();
+            (root, report)
+        };
+        let (a, ra) = run("a", 2);
+        let (b, rb) = run("b", 2);
+        let (one, r1) = run("one", 1);
+        assert_eq!(ra.records, 12);
+        assert_eq!(ra.accepted, 11);
+        assert_eq!(ra.by_reason.get("corrupt_compression"), Some(&1));
+        let quarantine = std::fs::read_to_string(a.join(ra.quarantine.as_ref().unwrap())).unwrap();
+        assert!(quarantine.contains("\"line\":4"), "{quarantine}");
+        assert_eq!(
+            (ra.transitions, ra.by_reason.clone()),
+            (rb.transitions, rb.by_reason)
+        );
+        assert_eq!(
+            (ra.transitions, ra.by_reason),
+            (r1.transitions, r1.by_reason)
+        );
+        assert_eq!(parts(&a), parts(&b));
+        for table in ["transitions", "battles"] {
+            let (x, y) = (rows(&a, table), rows(&one, table));
+            assert!(!x.is_empty());
+            assert_eq!(x, y, "{table}");
+        }
+    }
 }

@@ -87,8 +87,8 @@ pub fn run(work: &Work, encoder: &DatasetEncoder) -> Done {
                 }
             }
             if !failed && out.last() == Some(&b'\n') {
-                let lines = memchr::memchr_iter(b'\n', &out).count() as u64;
                 let result = Box::new(parse_chunk(*file, 1, &out, encoder));
+                let lines = result.newlines;
                 return Done::Parsed {
                     file: *file,
                     first_line: None,
