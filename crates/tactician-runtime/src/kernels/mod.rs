@@ -586,7 +586,10 @@ mod tests {
                 fast.fc_packed(&packed, &x[b * cols..(b + 1) * cols], 1, &mut one).unwrap();
                 prop_assert_eq!(&one[..], &got2[b * rows..(b + 1) * rows]);
             }
-            for (got, name) in [(&got, "row-major"), (&got2, "packed")] {
+            // The same packed weights through the portable path (another `Kernels` value).
+            let mut got3 = vec![f32::NAN; rows * batch];
+            Kernels::new(Isa::Scalar).fc_packed(&packed, &x, batch, &mut got3).unwrap();
+            for (got, name) in [(&got, "row-major"), (&got2, "packed"), (&got3, "packed, portable")] {
             for b in 0..batch {
                 for r in 0..rows {
                     // Tolerance from the magnitude of the terms: only summation order differs.
@@ -611,15 +614,21 @@ mod tests {
             prop_assert_eq!(&got, &want);
             // Packed: with -128 among the weights (widening kernel) and without (maddubs).
             let k = Kernels::default();
+            let portable = Kernels::new(Isa::Scalar);
             let packed = k.pack_i8(&w, rows, cols).unwrap();
             let mut got = vec![i32::MIN; rows * batch];
             k.matmul_packed(&packed, &x, batch, &mut got).unwrap();
+            prop_assert_eq!(&got, &want);
+            // The same packed weights through the portable path (another `Kernels` value).
+            portable.matmul_packed(&packed, &x, batch, &mut got).unwrap();
             prop_assert_eq!(&got, &want);
             let w2: Vec<i8> = w.iter().map(|&v| v.max(-127)).collect();
             let mut want2 = vec![0; rows * batch];
             scalar::matmul_i8(&w2, rows, cols, &x, batch, &mut want2);
             let packed = k.pack_i8(&w2, rows, cols).unwrap();
             k.matmul_packed(&packed, &x, batch, &mut got).unwrap();
+            prop_assert_eq!(&got, &want2);
+            portable.matmul_packed(&packed, &x, batch, &mut got).unwrap();
             prop_assert_eq!(got, want2);
         }
     }
