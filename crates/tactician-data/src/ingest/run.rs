@@ -551,30 +551,13 @@ enum Msg {
     Panicked,
 }
 
-/// A place in the input order: a unit of work (running, or its result) or a reader event.
+/// A place in the input order: a unit of work (running, or its result) or one of the reader's
+/// items that are not work (a failure, broken frames, the end of a file), handled in order
+/// with the results of the work.
 enum Slot {
     Running,
     Done(Done),
-    Event(Event),
-}
-
-/// The reader's items that are not work, handled in order with the results of the work.
-enum Event {
-    Failure {
-        file: u32,
-        line: u64,
-        reason: super::reason::Reason,
-        detail: String,
-    },
-    FramesBroken {
-        file: u32,
-        detail: String,
-    },
-    FileDone {
-        file: u32,
-        bytes: u64,
-        compressed: bool,
-    },
+    Event(Item),
 }
 
 /// The in-order, bounded pipeline of an ingest, run on the calling thread: units of work and
@@ -656,29 +639,7 @@ impl<'a, 'scope> Pipeline<'a, 'scope> {
                 data,
             }),
             Item::Frames { file, data, ends } => self.spawn_work(Work::Frames { file, data, ends }),
-            Item::Failure {
-                file,
-                line,
-                reason,
-                detail,
-            } => self.slots.push_back(Slot::Event(Event::Failure {
-                file,
-                line,
-                reason,
-                detail,
-            })),
-            Item::FramesBroken { file, detail } => self
-                .slots
-                .push_back(Slot::Event(Event::FramesBroken { file, detail })),
-            Item::FileDone {
-                file,
-                bytes,
-                compressed,
-            } => self.slots.push_back(Slot::Event(Event::FileDone {
-                file,
-                bytes,
-                compressed,
-            })),
+            event => self.slots.push_back(Slot::Event(event)),
         }
         self.advance(seq)
     }
@@ -756,20 +717,26 @@ impl<'a, 'scope> Pipeline<'a, 'scope> {
                     return Ok(());
                 }
                 Slot::Done(done) => seq.done(done, &mut send)?,
-                Slot::Event(Event::Failure {
+                Slot::Event(Item::Failure {
                     file,
                     line,
                     reason,
                     detail,
                 }) => seq.failure(file, line, reason, detail)?,
-                Slot::Event(Event::FramesBroken { file, detail }) => {
+                Slot::Event(Item::FramesBroken { file, detail }) => {
                     seq.frames_broken(file, detail, &mut send)?
                 }
-                Slot::Event(Event::FileDone {
+                Slot::Event(Item::FileDone {
                     file,
                     bytes,
                     compressed,
                 }) => seq.file_done(file, bytes, compressed, &mut send)?,
+                Slot::Event(Item::Lines { .. } | Item::Frames { .. }) => {
+                    // `take` spawns work items; only the others are queued as events.
+                    return Err(IngestError::Internal(
+                        "a work item queued as an event".into(),
+                    ));
+                }
             }
             self.front += 1;
             self.dispatch(false);
