@@ -169,7 +169,7 @@ pub struct PackedF32 {
     cols: usize,
     /// Row-major (scalar, NEON), or AVX2's panels of 8-row blocks (rows padded to a multiple
     /// of 8 with zeros; a panel of up to [`PANEL_BLOCKS`] blocks holds, for each column in
-    /// turn, its blocks' 8 values side by side: see `panel_offset_f32`).
+    /// turn, its blocks' 8 values side by side: see `panel_offset`).
     data: Vec<f32>,
     panels: bool,
 }
@@ -191,33 +191,13 @@ impl PackedF32 {
     }
 }
 
-/// Where row `r`, column `c` of `[rows, cols]` float weights lies in [`PackedF32`]'s panels.
-fn panel_offset_f32(r: usize, c: usize, rows: usize, cols: usize) -> usize {
-    let rb = r / 8;
-    let first = rb / PANEL_BLOCKS * PANEL_BLOCKS;
-    let nb = (rows.div_ceil(8) - first).min(PANEL_BLOCKS);
-    first * cols * 8 + (c * nb + (rb - first)) * 8 + r % 8
-}
-
 impl Kernels {
     /// Packs row-major float32 weights for [`Kernels::fc_packed`].
     pub fn pack_f32(&self, w: &[f32], rows: usize, cols: usize) -> Result<PackedF32, KernelError> {
-        let err = KernelError {
-            rows,
-            cols,
-            batch: 0,
-        };
-        let n = rows.checked_mul(cols).ok_or(err)?;
-        let w = w.get(..n).ok_or(err)?;
+        let w = weights(w, rows, cols)?;
         let panels = self.isa == Isa::Avx2Fma;
         let data = if panels {
-            let mut out = vec![0f32; (rows.div_ceil(8) * 8).checked_mul(cols).ok_or(err)?];
-            for r in 0..rows {
-                for c in 0..cols {
-                    out[panel_offset_f32(r, c, rows, cols)] = w[r * cols + c];
-                }
-            }
-            out
+            to_panels(w, rows, cols, 1)
         } else {
             w.to_vec()
         };
@@ -255,7 +235,7 @@ impl Kernels {
         for b in 0..batch {
             for r in 0..rows {
                 out[b * rows + r] = (0..cols)
-                    .map(|c| w.data[panel_offset_f32(r, c, rows, cols)] * x[b * cols + c])
+                    .map(|c| w.data[panel_offset(r, c, rows, cols, 1)] * x[b * cols + c])
                     .sum();
             }
         }
@@ -278,7 +258,7 @@ enum Packed {
     /// Int8 without -128 for AVX2's `vpmaddubsw` kernel, in blocks of 8 rows × 4 columns
     /// (32 bytes, row-major inside; rows padded to a multiple of 8 and columns to a multiple
     /// of 4 with zeros) grouped in panels of up to [`PANEL_BLOCKS`] blocks: a panel holds, for
-    /// each group of 4 columns in turn, its blocks side by side (see `block_offset`).
+    /// each group of 4 columns in turn, its blocks side by side (see `panel_offset`).
     I8Blocks(Vec<i8>),
     /// Row-major, widened to int16 once at load (AVX2's `vpmaddwd` then needs no widening).
     I16(Vec<i16>),
@@ -308,39 +288,45 @@ impl PackedI8 {
 const PANEL_BLOCKS: usize = 4;
 
 /// Where row `r`, column `c` of `[rows, cols]` weights lies in the panel layout of
-/// `Packed::I8Blocks`.
-fn block_offset(r: usize, c: usize, rows: usize, cols: usize) -> usize {
-    let (groups, blocks) = (cols.div_ceil(4), rows.div_ceil(8));
+/// [`PackedF32`] (`g = 1`) and `Packed::I8Blocks` (`g = 4`): blocks of 8 rows × `g` columns
+/// (`8g` values, row-major inside), grouped in panels of up to [`PANEL_BLOCKS`] blocks that
+/// hold, for each group of `g` columns in turn, their blocks side by side.
+fn panel_offset(r: usize, c: usize, rows: usize, cols: usize, g: usize) -> usize {
+    let (groups, blocks, block) = (cols.div_ceil(g), rows.div_ceil(8), 8 * g);
     let rb = r / 8;
     let first = rb / PANEL_BLOCKS * PANEL_BLOCKS;
     let nb = (blocks - first).min(PANEL_BLOCKS);
-    first * groups * 32 + ((c / 4) * nb + (rb - first)) * 32 + (r % 8) * 4 + c % 4
+    first * groups * block + ((c / g) * nb + (rb - first)) * block + (r % 8) * g + c % g
 }
 
-/// Row-major `w [rows, cols]` in the panel layout of `Packed::I8Blocks`.
-fn blocks_8x4(w: &[i8], rows: usize, cols: usize) -> Vec<i8> {
-    let mut out = vec![0i8; rows.div_ceil(8) * cols.div_ceil(4) * 32];
+/// Row-major `w [rows, cols]` in the panel layout of [`panel_offset`] (padding is zero).
+fn to_panels<T: Copy + Default>(w: &[T], rows: usize, cols: usize, g: usize) -> Vec<T> {
+    let mut out = vec![T::default(); rows.div_ceil(8) * cols.div_ceil(g) * 8 * g];
     for r in 0..rows {
         for c in 0..cols {
-            out[block_offset(r, c, rows, cols)] = w[r * cols + c];
+            out[panel_offset(r, c, rows, cols, g)] = w[r * cols + c];
         }
     }
     out
 }
 
+/// The `rows * cols` row-major weights at the start of `w`, or an error if it is shorter.
+fn weights<T>(w: &[T], rows: usize, cols: usize) -> Result<&[T], KernelError> {
+    let err = KernelError {
+        rows,
+        cols,
+        batch: 0,
+    };
+    w.get(..rows.checked_mul(cols).ok_or(err)?).ok_or(err)
+}
+
 impl Kernels {
     /// Packs row-major int8 weights for [`Kernels::matmul_packed`].
     pub fn pack_i8(&self, w: &[i8], rows: usize, cols: usize) -> Result<PackedI8, KernelError> {
-        let err = KernelError {
-            rows,
-            cols,
-            batch: 0,
-        };
-        let n = rows.checked_mul(cols).ok_or(err)?;
-        let w = w.get(..n).ok_or(err)?;
+        let w = weights(w, rows, cols)?;
         let data = match self.isa {
             // `vpmaddubsw` is exact only without -128 (TFLite's symmetric weights never hold it).
-            Isa::Avx2Fma if !w.contains(&i8::MIN) => Packed::I8Blocks(blocks_8x4(w, rows, cols)),
+            Isa::Avx2Fma if !w.contains(&i8::MIN) => Packed::I8Blocks(to_panels(w, rows, cols, 4)),
             Isa::Avx2Fma => Packed::I16(w.iter().map(|&v| i16::from(v)).collect()),
             _ => Packed::I8(w.to_vec()),
         };
@@ -375,7 +361,7 @@ impl Kernels {
                     for r in 0..rows {
                         out[b * rows + r] = (0..cols)
                             .map(|c| {
-                                let k = block_offset(r, c, rows, cols);
+                                let k = panel_offset(r, c, rows, cols, 4);
                                 i32::from(v[k]) * i32::from(x[b * cols + c])
                             })
                             .sum();
