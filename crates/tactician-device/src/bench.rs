@@ -222,12 +222,17 @@ fn run_peer(args: &BenchArgs, model: &Path) -> Result<serde_json::Value> {
             String::from_utf8_lossy(&out.stderr).trim()
         );
     }
-    let text = String::from_utf8_lossy(&out.stdout);
+    last_json(&out.stdout, "the peer")
+}
+
+/// The last line of a peer's output that holds a JSON object, parsed.
+fn last_json(stdout: &[u8], who: &str) -> Result<serde_json::Value> {
+    let text = String::from_utf8_lossy(stdout);
     let line = text
         .lines()
         .rev()
         .find(|l| l.trim_start().starts_with('{'))
-        .context("the peer printed no JSON")?;
+        .with_context(|| format!("{who} printed no JSON"))?;
     Ok(serde_json::from_str(line)?)
 }
 
@@ -254,13 +259,7 @@ fn run_tract(args: &BenchArgs, bin: &Path, model: &Path) -> Result<serde_json::V
             String::from_utf8_lossy(&out.stderr).trim()
         );
     }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let line = text
-        .lines()
-        .rev()
-        .find(|l| l.trim_start().starts_with('{'))
-        .context("the tract peer printed no JSON")?;
-    Ok(serde_json::from_str(line)?)
+    last_json(&out.stdout, "the tract peer")
 }
 
 fn best_rate(mut f: impl FnMut() -> u64) -> f64 {
