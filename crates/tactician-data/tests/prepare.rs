@@ -4,7 +4,9 @@
 
 mod prepare_common;
 
-use arrow_array::{Array, FixedSizeBinaryArray, Float32Array, StringArray, UInt32Array};
+use arrow_array::{
+    Array, FixedSizeBinaryArray, Float32Array, RecordBatch, StringArray, UInt32Array,
+};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use prepare_common::{BATTLE_SCALE, write, write_poisoned};
 use safetensors::SafeTensors;
@@ -132,6 +134,35 @@ fn splits_do_not_leak_and_stay_put_when_battles_are_added() {
     assert!((320..400).contains(&train), "{train}");
 }
 
+/// Every record batch of the dataset's transitions table, part files in name order.
+fn transition_batches(ds: &Path) -> Vec<RecordBatch> {
+    let mut parts: Vec<_> = std::fs::read_dir(ds.join("transitions"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    parts.sort();
+    parts
+        .into_iter()
+        .flat_map(|path| {
+            ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path).unwrap())
+                .unwrap()
+                .build()
+                .unwrap()
+                .map(|b| b.unwrap())
+        })
+        .collect()
+}
+
+/// Column `name` of `batch` as its array type.
+fn column<'a, T: 'static>(batch: &'a RecordBatch, name: &str) -> &'a T {
+    batch
+        .column_by_name(name)
+        .unwrap()
+        .as_any()
+        .downcast_ref::<T>()
+        .unwrap()
+}
+
 /// The filter counts by a plain reading of the transitions table.
 fn naive_filter_counts(
     ds: &Path,
@@ -140,42 +171,29 @@ fn naive_filter_counts(
 ) -> BTreeMap<String, u64> {
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
     let mut kept = 0;
-    for entry in std::fs::read_dir(ds.join("transitions")).unwrap() {
-        let file = std::fs::File::open(entry.unwrap().path()).unwrap();
-        for batch in ParquetRecordBatchReaderBuilder::try_new(file)
-            .unwrap()
-            .build()
-            .unwrap()
-        {
-            let batch = batch.unwrap();
-            let col = |n: &str| batch.column_by_name(n).unwrap().clone();
-            let ids = col("battle_id");
-            let ids = ids.as_any().downcast_ref::<StringArray>().unwrap();
-            let player = col("player");
-            let player = player.as_any().downcast_ref::<StringArray>().unwrap();
-            let legal = col("legal");
-            let legal = legal.as_any().downcast_ref::<StringArray>().unwrap();
-            let outcome = col("outcome");
-            let outcome = outcome.as_any().downcast_ref::<Float32Array>().unwrap();
-            for r in 0..batch.num_rows() {
-                let rule = if !config.players.is_empty()
-                    && !config.players.iter().any(|p| p == player.value(r))
-                {
-                    "players"
-                } else if turns[ids.value(r)] < config.min_battle_turns {
-                    "min_battle_turns"
-                } else if config.winners_only && outcome.value(r) <= 0.0 {
-                    "winners_only"
-                } else if config.drop_single_legal
-                    && legal.value(r).chars().filter(|&c| c == '1').count() == 1
-                {
-                    "single_legal"
-                } else {
-                    kept += 1;
-                    continue;
-                };
-                *counts.entry(rule.to_string()).or_default() += 1;
-            }
+    for batch in transition_batches(ds) {
+        let ids = column::<StringArray>(&batch, "battle_id");
+        let player = column::<StringArray>(&batch, "player");
+        let legal = column::<StringArray>(&batch, "legal");
+        let outcome = column::<Float32Array>(&batch, "outcome");
+        for r in 0..batch.num_rows() {
+            let rule = if !config.players.is_empty()
+                && !config.players.iter().any(|p| p == player.value(r))
+            {
+                "players"
+            } else if turns[ids.value(r)] < config.min_battle_turns {
+                "min_battle_turns"
+            } else if config.winners_only && outcome.value(r) <= 0.0 {
+                "winners_only"
+            } else if config.drop_single_legal
+                && legal.value(r).chars().filter(|&c| c == '1').count() == 1
+            {
+                "single_legal"
+            } else {
+                kept += 1;
+                continue;
+            };
+            *counts.entry(rule.to_string()).or_default() += 1;
         }
     }
     counts.insert("kept".into(), kept);
@@ -601,45 +619,23 @@ fn naive_rows(
     split_of: &BTreeMap<String, String>,
 ) -> BTreeMap<String, Vec<(Vec<u8>, String, u32)>> {
     let mut out: BTreeMap<String, Vec<(Vec<u8>, String, u32)>> = BTreeMap::new();
-    let mut parts: Vec<_> = std::fs::read_dir(ds.join("transitions"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    parts.sort();
-    for path in parts {
-        let file = std::fs::File::open(path).unwrap();
-        for batch in ParquetRecordBatchReaderBuilder::try_new(file)
-            .unwrap()
-            .build()
-            .unwrap()
-        {
-            let batch = batch.unwrap();
-            let col = |n: &str| batch.column_by_name(n).unwrap().clone();
-            let ids = col("battle_id");
-            let ids = ids.as_any().downcast_ref::<StringArray>().unwrap();
-            let player = col("player");
-            let player = player.as_any().downcast_ref::<StringArray>().unwrap();
-            let legal = col("legal");
-            let legal = legal.as_any().downcast_ref::<StringArray>().unwrap();
-            let action = col("action");
-            let action = action.as_any().downcast_ref::<UInt32Array>().unwrap();
-            let features = col("features");
-            let features = features
-                .as_any()
-                .downcast_ref::<FixedSizeBinaryArray>()
-                .unwrap();
-            for r in 0..batch.num_rows() {
-                let f = features.value(r);
-                if !players.contains(&player.value(r))
-                    || legal.value(r).chars().filter(|&c| c == '1').count() <= 1
-                    || floats(f).iter().any(|x| !x.is_finite())
-                {
-                    continue;
-                }
-                out.entry(split_of[ids.value(r)].clone())
-                    .or_default()
-                    .push((f.to_vec(), legal.value(r).to_string(), action.value(r)));
+    for batch in transition_batches(ds) {
+        let ids = column::<StringArray>(&batch, "battle_id");
+        let player = column::<StringArray>(&batch, "player");
+        let legal = column::<StringArray>(&batch, "legal");
+        let action = column::<UInt32Array>(&batch, "action");
+        let features = column::<FixedSizeBinaryArray>(&batch, "features");
+        for r in 0..batch.num_rows() {
+            let f = features.value(r);
+            if !players.contains(&player.value(r))
+                || legal.value(r).chars().filter(|&c| c == '1').count() <= 1
+                || floats(f).iter().any(|x| !x.is_finite())
+            {
+                continue;
             }
+            out.entry(split_of[ids.value(r)].clone())
+                .or_default()
+                .push((f.to_vec(), legal.value(r).to_string(), action.value(r)));
         }
     }
     out
