@@ -2,6 +2,8 @@
 //! logs on 2 threads: read, cut frames, decompress, parse and validate, deduplicate, encode
 //! Parquet, write, hash and sync, commit the manifest.
 //!
+//! `ingest/zstd_logs_2_threads_plain_features` is the same with `--features-codec none`.
+//!
 //! Peers in the same run, on the same decompressed records, one thread each:
 //! - `parse/ours`: our record parser and validator (what ingest runs per record);
 //! - `parse/serde_json`: `serde_json` deserializing the same fields into typed structs (the
@@ -11,12 +13,13 @@
 //! `cargo bench -p tactician-data --bench ingest`; the figures are criterion's `thrpt` lines in
 //! decisions (elements) per second.
 
+mod common;
+
 use criterion::{Criterion, Throughput, criterion_main};
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use std::path::PathBuf;
 use std::time::Duration;
-use tactician_data::collect::{CollectConfig, Settings, collect};
+use tactician_data::dataset::table::FeatureCodec;
 use tactician_data::ingest::chunk::parse_chunk;
 use tactician_data::ingest::record::DatasetEncoder;
 use tactician_data::ingest::{IngestOptions, ingest};
@@ -55,21 +58,7 @@ struct SerdeBattle<'a> {
 
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temporary folder");
-    let logs = dir.path().join("logs");
-    let config = CollectConfig {
-        settings: Settings {
-            battles: BATTLES,
-            matchups: "all".into(),
-            seed: 3,
-            ..Settings::default()
-        },
-        out: logs.clone(),
-        threads: Some(2),
-        force: false,
-    };
-    let summary = collect(&config, &|_| {}).expect("collect");
-    let files: Vec<PathBuf> = summary.files.iter().map(|f| logs.join(&f.name)).collect();
-    let decisions = summary.decisions;
+    let (files, decisions) = common::collect_logs(&dir.path().join("logs"), BATTLES, 3);
     // `INGEST_BENCH_KEEP=<folder>` keeps a copy of the logs, to profile `ingest` on them.
     if let Some(keep) = std::env::var_os("INGEST_BENCH_KEEP") {
         std::fs::create_dir_all(&keep).expect("folder for the logs");
@@ -85,40 +74,47 @@ fn bench(c: &mut Criterion) {
     group.warm_up_time(Duration::from_secs(2));
     group.measurement_time(Duration::from_secs(20));
     group.throughput(Throughput::Elements(decisions));
-    let opts = IngestOptions {
-        threads: 2,
-        ..IngestOptions::default()
-    };
     let mut n = 0u32;
-    let cpu_before = cpu_seconds();
-    group.bench_function("zstd_logs_2_threads", |b| {
-        b.iter(|| {
-            n += 1;
-            let out = dir.path().join(format!("ds-{n}"));
-            let report = ingest(&out, &files, spec, &opts, &|_| {}).expect("ingest");
-            assert_eq!(report.transitions, decisions);
-            if n == 1 {
-                // The size the dataset takes (its Parquet compression is chosen on it).
-                let bytes: u64 = report
-                    .new_files
-                    .iter()
-                    .map(|f| std::fs::metadata(out.join(f)).map_or(0, |m| m.len()))
-                    .sum();
-                eprintln!("ingest: {decisions} decisions -> {bytes} bytes of Parquet");
-            }
-            std::fs::remove_dir_all(&out).expect("clean up");
-        })
-    });
-    group.finish();
-    // CPU time is steadier than wall time on a shared machine: report both.
-    if let (Some(a), Some(b)) = (cpu_before, cpu_seconds())
-        && b > a
-    {
-        eprintln!(
-            "ingest: {:.0} decisions per CPU-second (all threads, {n} runs)",
-            decisions as f64 * f64::from(n) / (b - a)
-        );
+    for (name, feature_codec) in [
+        ("zstd_logs_2_threads", FeatureCodec::Lz4),
+        ("zstd_logs_2_threads_plain_features", FeatureCodec::None),
+    ] {
+        let opts = IngestOptions {
+            threads: 2,
+            feature_codec,
+            ..IngestOptions::default()
+        };
+        let (runs_before, cpu_before) = (n, cpu_seconds());
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                n += 1;
+                let out = dir.path().join(format!("ds-{n}"));
+                let report = ingest(&out, &files, spec, &opts, &|_| {}).expect("ingest");
+                assert_eq!(report.transitions, decisions);
+                if n == runs_before + 1 {
+                    // The size the dataset takes (its Parquet compression is chosen on it).
+                    let bytes: u64 = report
+                        .new_files
+                        .iter()
+                        .map(|f| std::fs::metadata(out.join(f)).map_or(0, |m| m.len()))
+                        .sum();
+                    eprintln!("{name}: {decisions} decisions -> {bytes} bytes of Parquet");
+                }
+                std::fs::remove_dir_all(&out).expect("clean up");
+            })
+        });
+        // CPU time is steadier than wall time on a shared machine: report both.
+        if let (Some(a), Some(b)) = (cpu_before, cpu_seconds())
+            && b > a
+        {
+            eprintln!(
+                "{name}: {:.0} decisions per CPU-second (all threads, {} runs)",
+                decisions as f64 * f64::from(n - runs_before) / (b - a),
+                n - runs_before
+            );
+        }
     }
+    group.finish();
 
     // The parser alone, against serde_json, on the decompressed text.
     let text: Vec<u8> = files

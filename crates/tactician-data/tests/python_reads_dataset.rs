@@ -10,6 +10,8 @@ use common::*;
 use serde_json::Value;
 use std::ffi::OsStr;
 use std::fs;
+use tactician_data::dataset::table::FeatureCodec;
+use tactician_data::ingest::IngestOptions;
 
 /// Reads the dataset the way docs/dataset.md shows: the manifest's file list, one table per
 /// name, features decoded from little-endian f32 bytes. Prints what it found as JSON.
@@ -40,6 +42,13 @@ names = json.loads(meta[b"tactician.features"])
 assert meta[b"tactician.features.dtype"] == b"<f4"
 assert transitions.schema.field("features").type == pa.binary(4 * len(names))
 
+codecs = []
+for f in manifest["files"]:
+    if f["table"] == "transitions":
+        md = pq.ParquetFile(os.path.join(root, f["path"])).metadata
+        col = [i for i in range(md.num_columns) if md.schema.column(i).name == "features"][0]
+        codecs.append(md.row_group(0).column(col).compression)
+
 df = transitions.to_pandas()
 features = np.frombuffer(b"".join(df["features"]), dtype="<f4").reshape(len(df), len(names))
 row = df[(df["battle_id"] == battle_id) & (df["turn"] == turn)]
@@ -55,6 +64,7 @@ print(json.dumps({
     "transitions": len(df),
     "battles": len(bdf),
     "files": [t_files, b_files],
+    "codecs": codecs,
     "features_named": len(names),
     "actions": json.loads(meta[b"tactician.actions"]),
     "row": {
@@ -91,7 +101,8 @@ fn pyarrow_and_pandas_read_the_dataset() {
     };
     let dir = tempfile::tempdir().unwrap();
     let ds = dir.path().join("ds");
-    // Two ingests: each table has two part files, both listed in the manifest.
+    // Three ingests, one per features codec: each table has three part files, all listed in
+    // the manifest.
     let first = write_plain(
         &dir.path().join("a.jsonl"),
         &(0..4).map(line).collect::<Vec<_>>(),
@@ -99,14 +110,23 @@ fn pyarrow_and_pandas_read_the_dataset() {
     let second = dir.path().join("b.jsonl.zst");
     fs::write(
         &second,
-        frames(&(4..9).map(line).collect::<Vec<_>>()).concat(),
+        frames(&(4..6).map(line).collect::<Vec<_>>()).concat(),
     )
     .unwrap();
-    run(&ds, &[first], &opts()).unwrap();
-    let report = run(&ds, std::slice::from_ref(&second), &opts()).unwrap();
-    assert_eq!(report.accepted, 5);
+    let third = write_plain(
+        &dir.path().join("c.jsonl"),
+        &(6..9).map(line).collect::<Vec<_>>(),
+    );
+    let codec = |feature_codec| IngestOptions {
+        feature_codec,
+        ..opts()
+    };
+    run(&ds, &[first], &codec(FeatureCodec::None)).unwrap();
+    run(&ds, &[second], &codec(FeatureCodec::Lz4)).unwrap();
+    let report = run(&ds, &[third], &codec(FeatureCodec::Zstd)).unwrap();
+    assert_eq!(report.accepted, 3);
 
-    // Battle 6 (line 3 of the second log), a decision in its middle.
+    // Battle 6 (line 1 of the third log), a decision in its middle.
     let battle = &battles()[6];
     let decisions = battle["decisions"].as_array().unwrap();
     let turn = decisions.len() / 2;
@@ -129,7 +149,12 @@ fn pyarrow_and_pandas_read_the_dataset() {
     assert_eq!(got["transitions"], all_decisions);
     assert_eq!(got["battles"], 9);
     assert_eq!(got["done_rows"], 9);
-    assert_eq!(got["files"], serde_json::json!([2, 2]));
+    assert_eq!(got["files"], serde_json::json!([3, 3]));
+    // pyarrow calls Parquet's LZ4_RAW codec "LZ4".
+    assert_eq!(
+        got["codecs"],
+        serde_json::json!(["UNCOMPRESSED", "LZ4", "ZSTD"])
+    );
     assert_eq!(got["features_named"], battle["encoder"]["features"]);
     assert_eq!(
         got["actions"].as_array().unwrap().len() as u64,
@@ -176,6 +201,6 @@ fn pyarrow_and_pandas_read_the_dataset() {
     assert_eq!(b["seed"], battle["seed"]);
     assert_eq!(b["side0_player"], battle["sides"][0]["strategy"]);
     assert_eq!(b["side1_player"], battle["sides"][1]["strategy"]);
-    assert_eq!(b["source_line"], 3);
-    assert_eq!(b["ingest"], 2);
+    assert_eq!(b["source_line"], 1);
+    assert_eq!(b["ingest"], 3);
 }

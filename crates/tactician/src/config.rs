@@ -15,6 +15,7 @@
 //!
 //! [ingest]
 //! max_reject_rate = 0.0   # the built-in game's logs must be perfect
+//! features_codec = "lz4"  # lz4 | none (4x larger, faster to prepare) | zstd
 //!
 //! [prepare]               # see docs/prepare.md
 //! players = ["search"]    # behaviour cloning of the search strategy; [] keeps everyone
@@ -87,12 +88,15 @@ pub struct IngestSection {
     /// Fail when more than this fraction of records is quarantined (the built-in game's logs
     /// should have none, so the default is 0).
     pub max_reject_rate: f64,
+    /// Compression of the dataset's feature vectors: `none`, `lz4` or `zstd`.
+    pub features_codec: tactician_data::dataset::table::FeatureCodec,
 }
 
 impl Default for IngestSection {
     fn default() -> Self {
         Self {
             max_reject_rate: 0.0,
+            features_codec: Default::default(),
         }
     }
 }

@@ -339,3 +339,44 @@ fn spec_prints_the_built_in_spec_and_checks_external_ones() {
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains("hashes to"), "{}", text(&o.stderr));
 }
+
+#[test]
+fn the_features_codec_shrinks_the_dataset_without_changing_it_and_bad_ones_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = write_log(&dir.path().join("log.jsonl"), battle_lines());
+    let mut sizes = Vec::new();
+    let mut prepared = Vec::new();
+    for codec in ["none", "lz4", "zstd"] {
+        let ds = dir.path().join(format!("ds-{codec}"));
+        let o = ingest(&ds, &[&log], &["--features-codec", codec]);
+        assert!(o.status.success(), "{codec}: {}", text(&o.stderr));
+        let m = Dataset::open(&ds).unwrap();
+        let t: Vec<_> = m.manifest().table("transitions").collect();
+        sizes.push(t.iter().map(|f| f.bytes).sum::<u64>());
+        // The same decisions come out of every codec: prepare makes the same files of them.
+        let out = dir.path().join(format!("prepared-{codec}"));
+        let o = tactician(&[
+            "prepare",
+            "-q",
+            "--all-players",
+            "--split",
+            "0.5,0.25,0.25",
+            ds.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{codec}: {}", text(&o.stderr));
+        prepared.push(fs::read(out.join("train.safetensors")).unwrap());
+    }
+    assert!(
+        sizes[1] < sizes[0] && sizes[2] < sizes[1],
+        "none, lz4, zstd: {sizes:?}"
+    );
+    assert!(prepared.windows(2).all(|w| w[0] == w[1]));
+
+    let ds = dir.path().join("ds-bad");
+    let o = ingest(&ds, &[&log], &["--features-codec", "gzip"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("gzip"), "{}", text(&o.stderr));
+    assert!(!ds.exists());
+}

@@ -76,10 +76,15 @@ pub struct RowGroupEncoder {
 }
 
 impl RowGroupEncoder {
-    /// An encoder for `schema` (`row_group_rows` as given to [`TableWriter::new`]).
-    pub fn new(schema: SchemaRef, row_group_rows: usize) -> Result<Self, ParquetError> {
-        let writer =
-            ArrowWriter::try_new(Vec::new(), schema.clone(), Some(properties(row_group_rows)))?;
+    /// An encoder for `schema` (`row_group_rows` and `codec` as given to the
+    /// [`TableWriter`]).
+    pub fn new(
+        schema: SchemaRef,
+        row_group_rows: usize,
+        codec: FeatureCodec,
+    ) -> Result<Self, ParquetError> {
+        let props = properties(row_group_rows, codec);
+        let writer = ArrowWriter::try_new(Vec::new(), schema.clone(), Some(props))?;
         let (_, factory) = writer.into_serialized_writer()?;
         Ok(Self { factory, schema })
     }
@@ -122,6 +127,7 @@ pub struct TableWriter {
     table: &'static str,
     schema: SchemaRef,
     props: WriterProperties,
+    row_group_rows: usize,
     next_part: u32,
     rows_per_file: u64,
     current: Option<Open>,
@@ -136,15 +142,62 @@ pub struct TableWriter {
 /// (perf samples, three runs each; the kernel's share, page faults, fell from 26% to 15%).
 const FEATURE_PAGE_BYTES: usize = 64 << 10;
 
-/// Writer properties: zstd level 1 everywhere except the feature bytes, which take LZ4_RAW
-/// (measured on the ingest benchmark, 50,420 decisions of 179 features: the dataset takes
-/// 7.0 MB with zstd 1 for `features`, 13.0 MB with LZ4_RAW, 52.9 MB uncompressed; LZ4_RAW
-/// costs 8% less CPU per decision than zstd 1, 15.0 vs 16.2 µs over two runs each, and
-/// compressing the features was the largest single cost of an ingest; pyarrow reads it) in
-/// pages of [`FEATURE_PAGE_BYTES`], large write batches, dictionary encoding only for the
-/// string columns (the numeric ones are cheaper to compress plainly), and no statistics for
-/// the feature bytes, whose minimum and maximum mean nothing.
-fn properties(row_group_rows: usize) -> WriterProperties {
+/// How the `features` column of the transitions table is compressed: the dataset's one real
+/// trade between size and speed, since the feature bytes are nearly all of it.
+///
+/// Measured on the pipeline's logs (2,100 battles, 252,579 decisions of 259 features; three
+/// runs each, alternated, 2026-11-26):
+/// - `lz4` (LZ4_RAW, the default): 64 MB; `tactician ingest` takes 1.35-1.68 s, and
+///   `tactician prepare` 0.21-0.30 s with the pipeline's preset (1.08-1.51 s keeping every
+///   player);
+/// - `none`: 254 MB, 4 times larger; ingest takes 1.61-1.93 s (writing and syncing four times
+///   the bytes costs more than compressing them), prepare 0.18-0.19 s (0.78-0.80 s), as
+///   decompressing the pages is otherwise most of its reading: for a dataset prepared many
+///   times;
+/// - `zstd` (level 1): smaller still (the ingest benchmark's 50,420 decisions: 7.0 MB against
+///   13.0 MB with LZ4), slower to write and to read: for archiving.
+///
+/// Any Parquet reader (pyarrow, pandas) reads all three.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FeatureCodec {
+    /// Uncompressed: the fastest to prepare from.
+    None,
+    /// LZ4_RAW: a quarter of the size, the fastest to ingest.
+    #[default]
+    Lz4,
+    /// zstd level 1: the smallest.
+    Zstd,
+}
+
+impl FeatureCodec {
+    fn compression(self) -> Compression {
+        match self {
+            Self::None => Compression::UNCOMPRESSED,
+            Self::Lz4 => Compression::LZ4_RAW,
+            Self::Zstd => Compression::ZSTD(ZstdLevel::try_new(1).expect("level 1 is valid")),
+        }
+    }
+}
+
+impl std::str::FromStr for FeatureCodec {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "none" => Ok(Self::None),
+            "lz4" => Ok(Self::Lz4),
+            "zstd" => Ok(Self::Zstd),
+            _ => Err(format!("unknown features codec {s:?} (none, lz4 or zstd)")),
+        }
+    }
+}
+
+/// Writer properties: zstd level 1 everywhere except the feature bytes, which take `codec`
+/// (see [`FeatureCodec`]; compressing them was the largest single cost of an ingest) in pages
+/// of [`FEATURE_PAGE_BYTES`], large write batches, dictionary encoding only for the string
+/// columns (the numeric ones are cheaper to compress plainly), and no statistics for the
+/// feature bytes, whose minimum and maximum mean nothing.
+fn properties(row_group_rows: usize, codec: FeatureCodec) -> WriterProperties {
     let mut builder = WriterProperties::builder()
         .set_max_row_group_row_count(Some(row_group_rows))
         .set_write_batch_size(8192)
@@ -153,7 +206,7 @@ fn properties(row_group_rows: usize) -> WriterProperties {
         ))
         .set_dictionary_enabled(false)
         .set_column_statistics_enabled(ColumnPath::from("features"), EnabledStatistics::None)
-        .set_column_compression(ColumnPath::from("features"), Compression::LZ4_RAW)
+        .set_column_compression(ColumnPath::from("features"), codec.compression())
         .set_column_data_page_size_limit(ColumnPath::from("features"), FEATURE_PAGE_BYTES)
         .set_created_by("tactician".into());
     for column in [
@@ -187,12 +240,20 @@ impl TableWriter {
             root: root.to_path_buf(),
             table,
             schema,
-            props: properties(row_group_rows),
+            props: properties(row_group_rows, FeatureCodec::default()),
+            row_group_rows,
             next_part: first_part,
             rows_per_file,
             current: None,
             done: Vec::new(),
         }
+    }
+
+    /// The same writer, compressing the `features` column with `codec` (default:
+    /// [`FeatureCodec::Lz4`]).
+    pub fn with_feature_codec(mut self, codec: FeatureCodec) -> Self {
+        self.props = properties(self.row_group_rows, codec);
+        self
     }
 
     /// Appends a batch, starting a new part when the current one is full.

@@ -15,7 +15,7 @@ use super::record::DatasetEncoder;
 use super::sequence::Sequencer;
 use super::work::{self, Done, Work};
 use crate::dataset::manifest::{IngestEntry, SourceEntry};
-use crate::dataset::table::{EncodedRowGroup, RowGroupEncoder, TableWriter};
+use crate::dataset::table::{EncodedRowGroup, FeatureCodec, RowGroupEncoder, TableWriter};
 use crate::dataset::{Dataset, DatasetError, batch, schema};
 use arrow_array::RecordBatch;
 use std::collections::{BTreeMap, VecDeque};
@@ -40,6 +40,8 @@ pub struct IngestOptions {
     pub row_group_rows: usize,
     /// Rows per Parquet part file.
     pub rows_per_file: u64,
+    /// How the `features` column is compressed.
+    pub feature_codec: FeatureCodec,
 }
 
 impl Default for IngestOptions {
@@ -51,6 +53,7 @@ impl Default for IngestOptions {
             max_reject_rate: None,
             row_group_rows: 1 << 16,
             rows_per_file: 1 << 21,
+            feature_codec: FeatureCodec::default(),
         }
     }
 }
@@ -221,8 +224,12 @@ pub fn ingest(
     let battles_schema = schema::battles();
     let row_group_rows = opts.row_group_rows.max(1);
     let encode = Encode {
-        transitions: RowGroupEncoder::new(transitions_schema.clone(), row_group_rows)
-            .map_err(|e| DatasetError::parquet(Path::new("transitions"), e))?,
+        transitions: RowGroupEncoder::new(
+            transitions_schema.clone(),
+            row_group_rows,
+            opts.feature_codec,
+        )
+        .map_err(|e| DatasetError::parquet(Path::new("transitions"), e))?,
         t_schema: transitions_schema.clone(),
         b_schema: battles_schema.clone(),
         ingest: id,
@@ -236,7 +243,8 @@ pub fn ingest(
         manifest.next_part("transitions"),
         opts.rows_per_file,
         opts.row_group_rows,
-    );
+    )
+    .with_feature_codec(opts.feature_codec);
     let b_writer = TableWriter::new(
         root,
         "battles",

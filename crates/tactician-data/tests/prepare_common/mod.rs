@@ -15,7 +15,7 @@ use std::sync::Arc;
 use tactician_battle::FeatureSpec;
 use tactician_data::dataset::Dataset;
 use tactician_data::dataset::schema;
-use tactician_data::dataset::table::TableWriter;
+use tactician_data::dataset::table::{FeatureCodec, TableWriter};
 use tactician_game::SplitMix64;
 
 /// Feature 1 of every row is its battle's number divided by this.
@@ -78,10 +78,28 @@ pub fn write_poisoned(
     rows: u32,
     every: Option<u32>,
 ) -> Dataset {
+    write_with(
+        dir,
+        spec,
+        (seed, first, count, rows),
+        every,
+        FeatureCodec::default(),
+    )
+}
+
+/// [`write_poisoned`] of `(seed, first, count, rows)`, compressing the features with `codec`.
+pub fn write_with(
+    dir: &Path,
+    spec: &FeatureSpec,
+    (seed, first, count, rows): (u64, u64, u64, u32),
+    every: Option<u32>,
+    codec: FeatureCodec,
+) -> Dataset {
     let mut ds = Dataset::open_or_create(dir, spec).expect("create dataset");
     let t_schema = schema::transitions(spec);
     let b_schema = schema::battles();
-    let mut tw = TableWriter::new(dir, "transitions", t_schema.clone(), 1, 1 << 21, 1 << 16);
+    let mut tw = TableWriter::new(dir, "transitions", t_schema.clone(), 1, 1 << 21, 1 << 16)
+        .with_feature_codec(codec);
     let mut bw = TableWriter::new(dir, "battles", b_schema.clone(), 1, 1 << 21, 1 << 16);
     let (nf, na) = (spec.num_features(), spec.num_actions());
     let mut total = 0u64;

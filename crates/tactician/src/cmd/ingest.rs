@@ -23,6 +23,10 @@ pub fn run(args: IngestArgs, quiet: bool) -> anyhow::Result<()> {
         threads: args.threads.unwrap_or(0),
         max_line: args.max_record_mib.max(1) << 20,
         max_reject_rate: args.max_reject_rate,
+        feature_codec: args
+            .features_codec
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!(e))?,
         ..IngestOptions::default()
     };
     let report = run_ingest(&args.out, &logs, &spec, &opts, quiet);

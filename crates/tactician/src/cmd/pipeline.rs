@@ -285,6 +285,7 @@ fn ingest_step(
     let opts = tactician_data::ingest::IngestOptions {
         threads: config.collect.threads.unwrap_or(0),
         max_reject_rate: Some(config.ingest.max_reject_rate),
+        feature_codec: config.ingest.features_codec,
         ..Default::default()
     };
     let spec = tactician_game::SkirmishEncoder::feature_spec();
