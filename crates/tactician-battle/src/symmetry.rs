@@ -177,6 +177,11 @@ impl FeatureSymmetry {
         }
     }
 
+    /// How each output feature is computed: `maps()[i]` gives feature `i`.
+    pub fn maps(&self) -> &[FeatureMap] {
+        &self.features
+    }
+
     /// The image of action `action`, or `action` itself when out of range.
     pub fn apply_action(&self, action: usize) -> usize {
         self.actions.get(action).copied().unwrap_or(action)

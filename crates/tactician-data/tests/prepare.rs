@@ -645,10 +645,19 @@ fn naive_rows(
 fn kept_rows_keep_their_own_features_mask_and_action_and_bad_features_are_invalid() {
     // Filters read the small columns first and the features of the kept rows only: a
     // misaligned second pass would pair a row's mask and action with another row's
-    // features. Every fifth decision has a NaN feature and must go as `invalid`.
+    // features. Every fifth decision has a NaN feature and must go as `invalid`. About
+    // 24,000 decisions: more than one unit of work (`UNIT_ROWS`) in the same row group, so a
+    // unit that starts inside a row group is checked too.
     let tmp = tempfile::tempdir().unwrap();
     let ds = tmp.path().join("ds");
-    write_poisoned(&ds, spec(), 5, 0, 300, 40, Some(5));
+    write_poisoned(&ds, spec(), 5, 0, 600, 40, Some(5));
+    assert!(
+        tactician_data::dataset::Dataset::open(&ds)
+            .unwrap()
+            .manifest()
+            .transitions
+            > tactician_data::prepare::read::UNIT_ROWS
+    );
     for players in [vec!["search"], vec!["aggressive", "search", "support"]] {
         let out = tmp.path().join(format!("out{}", players.len()));
         let config = PrepareConfig {
@@ -666,7 +675,7 @@ fn kept_rows_keep_their_own_features_mask_and_action_and_bad_features_are_invali
                 split_of.insert(format!("synthetic-{b:08}"), s.to_string());
             }
         }
-        for b in 0..300u64 {
+        for b in 0..600u64 {
             split_of
                 .entry(format!("synthetic-{b:08}"))
                 .or_insert_with(|| "none".into());

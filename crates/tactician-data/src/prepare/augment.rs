@@ -91,32 +91,65 @@ pub fn select(
         .collect()
 }
 
+/// The copies per row that [`augment`] adds with `available` symmetries when asked for
+/// `requested` (0: one per symmetry).
+pub fn copies_per_row(available: usize, requested: usize) -> usize {
+    if requested == 0 {
+        available
+    } else {
+        requested.min(available)
+    }
+}
+
 /// Appends `copies` symmetric copies of every row of `rows` (all symmetries when `copies` is
 /// 0 or at least their number), choosing them per row from `seed` and the row's position.
 pub fn augment(rows: &mut Rows, syms: &[FeatureSymmetry], copies: usize, seed: u64) -> usize {
     if syms.is_empty() || rows.is_empty() {
         return 0;
     }
-    let copies = if copies == 0 {
-        syms.len()
-    } else {
-        copies.min(syms.len())
-    };
+    let copies = copies_per_row(syms.len(), copies);
     let (nf, na) = (rows.nf, rows.na);
+    let fw = 4 * nf;
     let n = rows.len();
-    let mut blocks: Vec<Rows> = (0..n.div_ceil(BLOCK))
-        .into_par_iter()
-        .map(|b| {
-            let mut out = Rows::new(nf, na);
-            out.reserve(BLOCK.min(n - b * BLOCK) * copies);
+    // The tensors are filled block by block in place, at their final size: the features
+    // tensor as the scan left it when it made room for the copies after the rows
+    // (`read::scan`), or else allocated zeroed (the kernel maps zero pages that the writers
+    // below fault in, on every thread) with the original rows copied first.
+    let total = n * (1 + copies) * fw;
+    let mut features = if rows.features.len() == total {
+        std::mem::take(&mut rows.features)
+    } else {
+        let mut f = vec![0u8; total];
+        f[..n * fw]
+            .par_chunks_mut(BLOCK * fw)
+            .zip(rows.features[..n * fw].par_chunks(BLOCK * fw))
+            .for_each(|(to, from)| to.copy_from_slice(from));
+        f
+    };
+    let mut legal = vec![0u8; n * (1 + copies) * na];
+    let (original, added) = features.split_at_mut(n * fw);
+    let original: &[u8] = original;
+    let (original_legal, added_legal) = legal.split_at_mut(n * na);
+    original_legal.copy_from_slice(&rows.legal);
+    let columns: Vec<(Vec<i32>, Vec<u32>)> = added
+        .par_chunks_mut(BLOCK * copies * fw)
+        .zip(added_legal.par_chunks_mut(BLOCK * copies * na))
+        .enumerate()
+        .map(|(b, (out_features, out_legal))| {
+            let rows_here = BLOCK.min(n - b * BLOCK) * copies;
+            let mut action = Vec::with_capacity(rows_here);
+            let mut group = Vec::with_capacity(rows_here);
             let mut input = vec![0f32; nf];
-            let mut mapped = vec![0f32; nf];
             let mut order: Vec<usize> = (0..syms.len()).collect();
+            let mut out_rows = out_features
+                .chunks_exact_mut(fw)
+                .zip(out_legal.chunks_exact_mut(na));
             for i in b * BLOCK..((b + 1) * BLOCK).min(n) {
-                for (j, x) in input.iter_mut().enumerate() {
-                    *x = rows.feature(i, j);
+                let row = &original[i * fw..(i + 1) * fw];
+                for (x, b) in input.iter_mut().zip(row.chunks_exact(4)) {
+                    *x = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
                 }
-                let legal = rows.row_legal(i);
+                let mask = rows.row_legal(i);
                 let mut rng = SplitMix64::derive(seed ^ 0xa06e_0000_0000_0000, i as u64);
                 if copies < syms.len() {
                     for k in 0..copies {
@@ -126,29 +159,44 @@ pub fn augment(rows: &mut Rows, syms: &[FeatureSymmetry], copies: usize, seed: u
                 }
                 for &si in &order[..copies] {
                     let s = &syms[si];
-                    s.apply_features(&input, &mut mapped);
-                    for x in &mapped {
-                        out.features.extend_from_slice(&x.to_le_bytes());
+                    let Some((f, l)) = out_rows.next() else {
+                        unreachable!("each block's slices hold `copies` rows per input row")
+                    };
+                    // `FeatureSymmetry::apply_features`, written straight as bytes.
+                    for (o, m) in f.chunks_exact_mut(4).zip(s.maps()) {
+                        let x = m.scale * input[m.source] + m.offset;
+                        o.copy_from_slice(&x.to_le_bytes());
                     }
-                    let start = out.legal.len();
-                    out.legal.resize(start + na, 0);
-                    for (a, &l) in legal.iter().enumerate() {
-                        out.legal[start + s.apply_action(a)] = l;
+                    for (a, &bit) in mask.iter().enumerate() {
+                        l[s.apply_action(a)] = bit;
                     }
-                    out.action
-                        .push(s.apply_action(rows.action[i] as usize) as i32);
-                    out.value.push(rows.value[i]);
-                    out.weight.push(rows.weight[i]);
-                    out.group.push(rows.group[i]);
+                    action.push(s.apply_action(rows.action[i] as usize) as i32);
+                    group.push(rows.group[i]);
                 }
                 if copies < syms.len() {
                     order.iter_mut().enumerate().for_each(|(k, o)| *o = k);
                 }
             }
-            out
+            (action, group)
         })
         .collect();
-    rows.append_all(&mut blocks);
+    // Copies keep the value and weight of their row: the originals' columns, `copies` times
+    // each, in row order.
+    let repeat = |v: &[f32]| -> Vec<f32> {
+        v.iter()
+            .flat_map(|&x| std::iter::repeat_n(x, copies))
+            .collect()
+    };
+    let value = repeat(&rows.value);
+    let weight = repeat(&rows.weight);
+    rows.features = features;
+    rows.legal = legal;
+    rows.value.extend(value);
+    rows.weight.extend(weight);
+    for (action, group) in columns {
+        rows.action.extend(action);
+        rows.group.extend(group);
+    }
     copies
 }
 

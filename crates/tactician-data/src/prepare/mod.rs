@@ -18,10 +18,11 @@
 //! players ([`balance`]), augment it with the encoder's symmetries ([`augment`]), compute the
 //! per-feature normalization on it ([`normalize`]), build the test [`scenarios`], and write
 //! everything to a temporary folder renamed into place at the end: a failure leaves no
-//! output. The transitions are streamed one Parquet row group at a time, in parallel; memory
-//! grows with the output (dense tensors), not with the dataset. The same dataset and settings
-//! give byte-identical files, whatever the thread count. `docs/prepare.md` is the format's
-//! specification.
+//! output. The transitions are read in parallel in two passes over pieces of row groups
+//! ([`read::scan`]): the small columns first, then the kept rows' features straight into
+//! tensors allocated once at their final size; memory grows with the output (dense tensors),
+//! not with the dataset. The same dataset and settings give byte-identical files, whatever
+//! the thread count. `docs/prepare.md` is the format's specification.
 //!
 //! ```no_run
 //! use tactician_data::prepare::{prepare, PrepareConfig, PrepareOptions};
@@ -55,8 +56,6 @@ pub use manifest::PreparedManifest;
 
 use crate::dataset::Dataset;
 use manifest::{Counts, EncoderInfo, FileInfo, ScenarioInfo, SplitInfo};
-use rayon::prelude::*;
-use rows::Rows;
 use split::Split;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -170,38 +169,31 @@ fn run(
         .collect();
     let units = read::units(&ds)?;
     let total: u64 = units.iter().map(|u| u.rows).sum();
-    let mut parts: [Vec<Rows>; 3] = Default::default();
-    let mut split_battles: [Vec<u32>; 3] = Default::default();
-    let mut removed = [0u64; read::RULES.len()];
-    let mut read_rows = 0u64;
-    let window = 2 * rayon::current_num_threads().max(1);
-    for group in units.chunks(window) {
-        let chunks: Vec<Result<read::Chunk, PrepareError>> = group
-            .par_iter()
-            .map(|u| read::scan(u, &battles, &allowed, config, nf, na))
-            .collect();
-        for chunk in chunks {
-            let chunk = chunk?;
-            let [train, val, test] = chunk.rows;
-            parts[0].push(train);
-            parts[1].push(val);
-            parts[2].push(test);
-            for (all, mut some) in split_battles.iter_mut().zip(chunk.battles) {
-                all.append(&mut some);
-            }
-            for (r, n) in removed.iter_mut().zip(chunk.removed) {
-                *r += n;
-            }
-            read_rows += chunk.read;
-        }
+    let progress = |read: u64| {
         if let Some(p) = &opts.progress {
-            p(read_rows, total);
+            p(read, total);
         }
-    }
-    let mut splits: [Rows; 3] = std::array::from_fn(|_| Rows::new(nf, na));
-    for (split, mut parts) in splits.iter_mut().zip(parts) {
-        split.append_all(&mut parts);
-    }
+    };
+    // Room for the augmented copies in the training tensor as it is read, unless resampling
+    // makes a new one first.
+    let train_copies = match config.balance {
+        BalanceMethod::Resample => 0,
+        _ if symmetries.is_empty() => 0,
+        _ => augment::copies_per_row(symmetries.len(), config.augment_copies),
+    };
+    let scanned = read::scan(
+        &units,
+        &battles,
+        &allowed,
+        config,
+        (nf, na),
+        train_copies,
+        &progress,
+    )?;
+    let mut splits = scanned.rows;
+    let mut split_battles = scanned.battles;
+    let removed = scanned.removed;
+    let read_rows = scanned.read;
     if read_rows != ds.manifest().transitions {
         return Err(PrepareError::Corrupt(format!(
             "read {read_rows} decisions but the dataset manifest lists {}",

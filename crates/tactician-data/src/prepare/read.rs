@@ -15,6 +15,7 @@ use parquet::arrow::arrow_reader::{
     ParquetRecordBatchReaderBuilder, RowSelection, RowSelectionPolicy, RowSelector,
 };
 use parquet::file::metadata::PageIndexPolicy;
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -61,6 +62,7 @@ fn open_reader(
     columns: &[&str],
     row_group: Option<usize>,
     selection: Option<RowSelection>,
+    batch_rows: usize,
 ) -> Result<ParquetRecordBatchReader, PrepareError> {
     let file = File::open(path).map_err(|e| PrepareError::io("open", path, e))?;
     let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta.clone());
@@ -70,7 +72,7 @@ fn open_reader(
         }
     }
     let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
-    let mut builder = builder.with_projection(mask).with_batch_size(1 << 16);
+    let mut builder = builder.with_projection(mask).with_batch_size(batch_rows);
     if let Some(g) = row_group {
         builder = builder.with_row_groups(vec![g]);
     }
@@ -123,6 +125,7 @@ pub fn battles(ds: &Dataset, config: &PrepareConfig) -> Result<Battles, PrepareE
             &["battle_id", "side0_player", "side1_player", "turns"],
             None,
             None,
+            1 << 16,
         )?;
         for batch in reader {
             let batch = batch.map_err(|e| PrepareError::parquet(&path, e))?;
@@ -175,8 +178,27 @@ pub struct Unit {
     pub meta: ArrowReaderMetadata,
     /// The row group.
     pub row_group: usize,
-    /// Rows in it.
+    /// The unit's first row in the row group.
+    pub first_row: u64,
+    /// Rows in the unit.
     pub rows: u64,
+}
+
+/// Rows per unit of work at most: row groups are cut into pieces of this size, so that two
+/// threads share the work evenly even when a dataset has few row groups (ingest writes 65,536
+/// rows per group, so 250,000 decisions make four, one of them small).
+pub const UNIT_ROWS: u64 = 16_384;
+
+impl Unit {
+    /// The selection of the unit's rows within its row group, followed by `then`.
+    fn selection(&self, then: &[RowSelector]) -> RowSelection {
+        let mut s = Vec::with_capacity(then.len() + 1);
+        if self.first_row > 0 {
+            s.push(RowSelector::skip(self.first_row as usize));
+        }
+        s.extend_from_slice(then);
+        RowSelection::from(s)
+    }
 }
 
 /// Every row group of the transitions table, in order.
@@ -187,13 +209,20 @@ pub fn units(ds: &Dataset) -> Result<Vec<Unit>, PrepareError> {
         let meta = metadata(&path)?;
         let mut rows = 0;
         for (g, rg) in meta.metadata().row_groups().iter().enumerate() {
-            rows += rg.num_rows() as u64;
-            out.push(Unit {
-                path: path.clone(),
-                meta: meta.clone(),
-                row_group: g,
-                rows: rg.num_rows() as u64,
-            });
+            let n = rg.num_rows() as u64;
+            rows += n;
+            let mut first_row = 0;
+            while first_row < n {
+                let len = UNIT_ROWS.min(n - first_row);
+                out.push(Unit {
+                    path: path.clone(),
+                    meta: meta.clone(),
+                    row_group: g,
+                    first_row,
+                    rows: len,
+                });
+                first_row += len;
+            }
         }
         if rows != f.rows {
             return Err(PrepareError::Corrupt(format!(
@@ -206,10 +235,12 @@ pub fn units(ds: &Dataset) -> Result<Vec<Unit>, PrepareError> {
     Ok(out)
 }
 
-/// What the scan of one unit produced.
+/// The transitions read, filtered and sorted into splits.
 #[derive(Debug)]
-pub struct Chunk {
-    /// Kept rows per split.
+pub struct Scanned {
+    /// Kept rows per split, in dataset order. The training split's features tensor is
+    /// followed by room (zeros) for the `train_copies` asked of [`scan`], for
+    /// [`super::augment::augment`] to fill in place.
     pub rows: [Rows; 3],
     /// Battles (table positions) with kept rows, per split, possibly repeated.
     pub battles: [Vec<u32>; 3],
@@ -221,6 +252,11 @@ pub struct Chunk {
 
 /// The columns the scan's first pass reads: everything the filters look at.
 const COLUMNS: [&str; 5] = ["battle_id", "side", "legal", "action", "outcome"];
+
+/// Rows per batch of the features pass: small enough that its buffers (about 1 MB) are reused
+/// from the heap rather than mapped fresh from the kernel and faulted in page by page for
+/// every batch, which a batch of 65,536 rows (68 MB) was.
+const FEATURE_BATCH_ROWS: usize = 1024;
 
 /// A decision that passed the first pass, waiting for its features.
 #[derive(Debug, Clone, Copy)]
@@ -234,10 +270,15 @@ struct Pending {
 
 /// The first pass's verdicts on one unit: the decisions it keeps, their legal masks (as 0/1
 /// bytes, `na` per decision) and the selection of their rows.
+#[derive(Default)]
 struct FirstPass {
     pending: Vec<Pending>,
     legal: Vec<u8>,
     selectors: Vec<RowSelector>,
+    /// Kept decisions per split.
+    per_split: [usize; 3],
+    removed: [u64; RULES.len()],
+    read: u64,
 }
 
 impl FirstPass {
@@ -253,61 +294,184 @@ impl FirstPass {
     }
 }
 
-/// Reads one unit in two passes: the small columns first, to filter its decisions and sort
-/// the kept ones into splits; then the features of the kept rows only (a removed row's
-/// features are never copied, and pages with none kept are skipped unread).
+/// Reads every unit in two passes. The first reads the small columns of every unit, to filter
+/// its decisions and sort the kept ones into splits; that fixes where each unit's kept rows go
+/// in the splits' feature tensors, which are then allocated once at their final size. The
+/// second pass reads the features of the kept rows only (a removed row's features are never
+/// copied, and pages with none kept are skipped unread) straight to their final place, all
+/// units in parallel. `progress` is called with the decisions read so far.
+///
+/// The training split's features tensor gets room for `train_copies` augmented copies of
+/// every row after the rows, so that augmentation neither copies the rows again nor faults in
+/// a second tensor of their size.
+#[allow(clippy::too_many_arguments)]
 pub fn scan(
-    unit: &Unit,
+    units: &[Unit],
     battles: &Battles,
     allowed: &[bool],
     config: &PrepareConfig,
-    nf: usize,
-    na: usize,
-) -> Result<Chunk, PrepareError> {
-    let path = &unit.path;
-    let mut chunk = Chunk {
+    (nf, na): (usize, usize),
+    train_copies: usize,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Scanned, PrepareError> {
+    let firsts: Vec<FirstPass> = units
+        .par_iter()
+        .map(|u| first_pass(u, battles, allowed, config, na))
+        .collect::<Result<_, _>>()?;
+    let fw = 4 * nf;
+    let totals: [usize; 3] = std::array::from_fn(|k| firsts.iter().map(|f| f.per_split[k]).sum());
+    // Zeroed allocations: the kernel maps zero pages that the second pass faults in as it
+    // writes, on both threads, instead of one thread clearing them first.
+    let room = [1 + train_copies, 1, 1];
+    let mut features: [Vec<u8>; 3] = std::array::from_fn(|k| vec![0u8; totals[k] * room[k] * fw]);
+    let mut slices: Vec<[&mut [u8]; 3]> = Vec::with_capacity(units.len());
+    {
+        let mut rest: [&mut [u8]; 3] = {
+            let [a, b, c] = &mut features;
+            [a.as_mut_slice(), b.as_mut_slice(), c.as_mut_slice()]
+        };
+        for f in &firsts {
+            slices.push(std::array::from_fn(|k| {
+                let (head, tail) = std::mem::take(&mut rest[k]).split_at_mut(f.per_split[k] * fw);
+                rest[k] = tail;
+                head
+            }));
+        }
+    }
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let invalid: Vec<Vec<usize>> = units
+        .par_iter()
+        .zip(&firsts)
+        .zip(slices)
+        .map(|((u, first), out)| {
+            let invalid = second_pass(u, first, nf, out)?;
+            let read = done.fetch_add(u.rows, std::sync::atomic::Ordering::Relaxed) + u.rows;
+            progress(read);
+            Ok(invalid)
+        })
+        .collect::<Result<_, PrepareError>>()?;
+
+    let mut out = Scanned {
         rows: std::array::from_fn(|_| Rows::new(nf, na)),
         battles: Default::default(),
         removed: [0; RULES.len()],
         read: 0,
     };
-    let mut first = FirstPass {
-        pending: Vec::new(),
-        legal: Vec::new(),
-        selectors: Vec::new(),
-    };
-    let reader = open_reader(path, &unit.meta, &COLUMNS, Some(unit.row_group), None)?;
+    for (k, rows) in out.rows.iter_mut().enumerate() {
+        rows.legal.reserve_exact(totals[k] * na);
+        rows.action.reserve_exact(totals[k]);
+        rows.value.reserve_exact(totals[k]);
+        rows.weight.reserve_exact(totals[k]);
+        rows.group.reserve_exact(totals[k]);
+    }
+    // Rows whose features are not finite leave the feature tensors by compaction (a rare
+    // case: the tensors are only moved when there is one).
+    let mut position = [0usize; 3];
+    let mut write = [0usize; 3];
+    for (first, bad) in firsts.iter().zip(invalid) {
+        let mut bad = bad.into_iter().peekable();
+        for (i, p) in first.pending.iter().enumerate() {
+            let k = usize::from(p.split);
+            let at = position[k];
+            position[k] += 1;
+            if bad.next_if_eq(&i).is_some() {
+                out.removed[4] += 1;
+                continue;
+            }
+            if write[k] != at {
+                features[k].copy_within(at * fw..(at + 1) * fw, write[k] * fw);
+            }
+            write[k] += 1;
+            let rows = &mut out.rows[k];
+            rows.legal
+                .extend_from_slice(&first.legal[i * na..(i + 1) * na]);
+            rows.action.push(p.action);
+            rows.value.push(p.value);
+            rows.weight.push(1.0);
+            rows.group.push(p.player);
+            let bl = &mut out.battles[k];
+            if bl.last() != Some(&p.battle) {
+                bl.push(p.battle);
+            }
+        }
+        for (r, n) in out.removed.iter_mut().zip(first.removed) {
+            *r += n;
+        }
+        out.read += first.read;
+    }
+    for (((rows, mut f), n), room) in out.rows.iter_mut().zip(features).zip(write).zip(room) {
+        f.truncate(n * room * fw);
+        rows.features = f;
+    }
+    Ok(out)
+}
+
+/// The first pass over one unit: its small columns, filtered.
+fn first_pass(
+    unit: &Unit,
+    battles: &Battles,
+    allowed: &[bool],
+    config: &PrepareConfig,
+    na: usize,
+) -> Result<FirstPass, PrepareError> {
+    let path = &unit.path;
+    let mut first = FirstPass::default();
+    let whole = unit.selection(&[RowSelector::select(unit.rows as usize)]);
+    let reader = open_reader(
+        path,
+        &unit.meta,
+        &COLUMNS,
+        Some(unit.row_group),
+        Some(whole),
+        1 << 16,
+    )?;
     for batch in reader {
         let batch = batch.map_err(|e| PrepareError::parquet(path, e))?;
-        filter_batch(
-            &batch, path, battles, allowed, config, na, &mut first, &mut chunk,
-        )?;
+        filter_batch(&batch, path, battles, allowed, config, na, &mut first)?;
     }
-    if chunk.read != unit.rows {
+    if first.read != unit.rows {
         return Err(PrepareError::Corrupt(format!(
-            "{}: row group {} gave {} rows where its footer says {}",
+            "{}: rows {}.. of row group {} gave {} rows where the footer says {}",
             path.display(),
+            unit.first_row,
             unit.row_group,
-            chunk.read,
+            first.read,
             unit.rows
         )));
     }
+    Ok(first)
+}
+
+/// The second pass over one unit: the features of its kept rows, written in order to each
+/// split's slice `out[split]` (which holds exactly that many rows). Returns the positions (in
+/// `first.pending`) of the rows whose features are not all finite.
+fn second_pass(
+    unit: &Unit,
+    first: &FirstPass,
+    nf: usize,
+    out: [&mut [u8]; 3],
+) -> Result<Vec<usize>, PrepareError> {
+    let path = &unit.path;
+    let mut invalid = Vec::new();
     if first.pending.is_empty() {
-        return Ok(chunk);
+        return Ok(invalid);
     }
-    let selection = RowSelection::from(first.selectors);
+    let fw = 4 * nf;
+    let selection = unit.selection(&first.selectors);
     let reader = open_reader(
         path,
         &unit.meta,
         &["features"],
         Some(unit.row_group),
         Some(selection),
+        FEATURE_BATCH_ROWS,
     )?;
     let mut next = 0usize;
+    let mut cursor = [0usize; 3];
     for batch in reader {
         let batch = batch.map_err(|e| PrepareError::parquet(path, e))?;
         let features = col::<FixedSizeBinaryArray>(&batch, "features", path)?;
-        if features.value_length() as usize != 4 * nf {
+        if features.value_length() as usize != fw {
             return Err(PrepareError::column(
                 path,
                 "features",
@@ -324,28 +488,17 @@ pub fn scan(
                     path.display()
                 )));
             };
-            let mask = &first.legal[next * na..(next + 1) * na];
-            next += 1;
             let f = features.value(r);
             if !f
                 .chunks_exact(4)
                 .all(|x| u32::from_le_bytes([x[0], x[1], x[2], x[3]]) & 0x7f80_0000 != 0x7f80_0000)
             {
-                chunk.removed[4] += 1;
-                continue;
+                invalid.push(next);
             }
             let k = usize::from(p.split);
-            let out = &mut chunk.rows[k];
-            out.features.extend_from_slice(f);
-            out.legal.extend_from_slice(mask);
-            out.action.push(p.action);
-            out.value.push(p.value);
-            out.weight.push(1.0);
-            out.group.push(p.player);
-            let bl = &mut chunk.battles[k];
-            if bl.last() != Some(&p.battle) {
-                bl.push(p.battle);
-            }
+            out[k][cursor[k] * fw..(cursor[k] + 1) * fw].copy_from_slice(f);
+            cursor[k] += 1;
+            next += 1;
         }
     }
     if next != first.pending.len() {
@@ -355,7 +508,7 @@ pub fn scan(
             first.pending.len()
         )));
     }
-    Ok(chunk)
+    Ok(invalid)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -367,7 +520,6 @@ fn filter_batch(
     config: &PrepareConfig,
     na: usize,
     first: &mut FirstPass,
-    chunk: &mut Chunk,
 ) -> Result<(), PrepareError> {
     let ids = col::<StringArray>(batch, "battle_id", path)?;
     let side = col::<UInt8Array>(batch, "side", path)?;
@@ -375,7 +527,7 @@ fn filter_batch(
     let action = col::<UInt32Array>(batch, "action", path)?;
     let outcome = col::<Float32Array>(batch, "outcome", path)?;
     let n = batch.num_rows();
-    chunk.read += n as u64;
+    first.read += n as u64;
     let mut current: Option<(&str, &BattleInfo)> = None;
     for r in 0..n {
         let id = ids.value(r);
@@ -417,12 +569,13 @@ fn filter_batch(
             None
         };
         if let Some(rule) = rule {
-            chunk.removed[rule] += 1;
+            first.removed[rule] += 1;
             first.mark(false);
             continue;
         }
         first.mark(true);
         first.legal.extend(mask.iter().map(|&b| b - b'0'));
+        first.per_split[info.split as usize] += 1;
         first.pending.push(Pending {
             split: info.split as u8,
             player,
