@@ -241,6 +241,45 @@ mod tests {
     }
 
     #[test]
+    fn every_symmetry_when_asked_for_none_and_the_room_left_by_the_scan_gives_the_same_rows() {
+        let swap = FeatureSymmetry::new(
+            "swap",
+            vec![FeatureMap::copy(1), FeatureMap::copy(0)],
+            vec![0, 1, 2],
+        )
+        .unwrap();
+        let syms = [mirror(), swap];
+        assert_eq!(copies_per_row(2, 0), 2);
+        assert_eq!(copies_per_row(2, 1), 1);
+        assert_eq!(copies_per_row(2, 5), 2);
+        let mut rows = Rows::new(2, 3);
+        for (i, x) in [0.25f32, 0.5, 0.125].into_iter().enumerate() {
+            rows.features.extend_from_slice(&x.to_le_bytes());
+            rows.features.extend_from_slice(&(i as f32).to_le_bytes());
+            rows.legal.extend_from_slice(&[1, 1, 0]);
+            rows.action.push(1);
+            rows.value.push(-1.0);
+            rows.weight.push(i as f32);
+            rows.group.push(i as u32);
+        }
+        let mut plain = rows.clone();
+        assert_eq!(augment(&mut plain, &syms, 0, 7), 2);
+        assert_eq!(plain.len(), 9);
+        // Row 1's copies, after the three rows: its mirror, then its swap.
+        assert_eq!(plain.row_features(5), vec![0.5, 1.0]);
+        assert_eq!((plain.action[5], plain.row_legal(5)), (2, &[1, 0, 1][..]));
+        assert_eq!(plain.row_features(6), vec![1.0, 0.5]);
+        assert_eq!((plain.action[6], plain.row_legal(6)), (1, &[1, 1, 0][..]));
+        assert_eq!((plain.weight[6], plain.group[6], plain.value[6]), (1.0, 1, -1.0));
+        // The scan leaves room for the copies after the rows: filled in place, whatever it
+        // held, to the same rows.
+        let mut roomy = rows.clone();
+        roomy.features.resize(rows.features.len() * 3, 0xab);
+        assert_eq!(augment(&mut roomy, &syms, 0, 7), 2);
+        assert_eq!(roomy, plain);
+    }
+
+    #[test]
     fn unknown_or_misfit_symmetries_are_refused() {
         let spec = FeatureSpec::new(
             "t",
