@@ -304,7 +304,6 @@ impl FirstPass {
 /// The training split's features tensor gets room for `train_copies` augmented copies of
 /// every row after the rows, so that augmentation neither copies the rows again nor faults in
 /// a second tensor of their size.
-#[allow(clippy::too_many_arguments)]
 pub fn scan(
     units: &[Unit],
     battles: &Battles,
