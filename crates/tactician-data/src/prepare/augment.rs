@@ -270,7 +270,10 @@ mod tests {
         assert_eq!((plain.action[5], plain.row_legal(5)), (2, &[1, 0, 1][..]));
         assert_eq!(plain.row_features(6), vec![1.0, 0.5]);
         assert_eq!((plain.action[6], plain.row_legal(6)), (1, &[1, 1, 0][..]));
-        assert_eq!((plain.weight[6], plain.group[6], plain.value[6]), (1.0, 1, -1.0));
+        assert_eq!(
+            (plain.weight[6], plain.group[6], plain.value[6]),
+            (1.0, 1, -1.0)
+        );
         // The scan leaves room for the copies after the rows: filled in place, whatever it
         // held, to the same rows.
         let mut roomy = rows.clone();
