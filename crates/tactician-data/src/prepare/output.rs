@@ -28,8 +28,8 @@ fn le<T: Copy, const N: usize>(v: &[T], f: fn(T) -> [u8; N]) -> Cow<'static, [u8
 ///
 /// The header is the `safetensors` crate's own (its `Metadata`, tensors in its order: by
 /// descending dtype, then name), so the bytes are exactly what `serialize_to_file` writes; the
-/// tensors are written straight from `rows` while a second thread hashes the same bytes, so
-/// the file is never read back.
+/// tensors are written straight from `rows`, by two threads, while a third task hashes the
+/// same bytes, so the file is never read back.
 pub fn write_split(path: &Path, rows: &Rows) -> Result<FileInfo, PrepareError> {
     let n = rows.len();
     let mut tensors = [
@@ -125,10 +125,9 @@ pub fn write_split(path: &Path, rows: &Rows) -> Result<FileInfo, PrepareError> {
             hasher.finalize()
         },
     );
-    let written = first.and(second);
-    written?;
+    first.and(second)?;
     Ok(FileInfo {
-        bytes: pieces.iter().map(|p| p.len() as u64).sum(),
+        bytes: total as u64,
         blake3: hash.to_hex().to_string(),
     })
 }
