@@ -56,6 +56,14 @@ impl FeatureMap {
             offset,
         }
     }
+
+    /// This output feature computed from the input vector `input`.
+    ///
+    /// # Panics
+    /// If `input` has no feature `source`.
+    pub fn apply(&self, input: &[f32]) -> f32 {
+        self.scale * input[self.source] + self.offset
+    }
 }
 
 /// Why a symmetry is malformed.
@@ -173,13 +181,8 @@ impl FeatureSymmetry {
         assert_eq!(input.len(), self.features.len(), "input length");
         assert_eq!(out.len(), self.features.len(), "output length");
         for (o, m) in out.iter_mut().zip(&self.features) {
-            *o = m.scale * input[m.source] + m.offset;
+            *o = m.apply(input);
         }
-    }
-
-    /// How each output feature is computed: `maps()[i]` gives feature `i`.
-    pub fn maps(&self) -> &[FeatureMap] {
-        &self.features
     }
 
     /// The image of action `action`, or `action` itself when out of range.

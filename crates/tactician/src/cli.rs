@@ -311,8 +311,8 @@ pub struct IngestArgs {
     /// Compression of the feature vectors, nearly all of a dataset's bytes: `lz4` is the
     /// fastest to ingest, `none` (4 times larger) the fastest for `tactician prepare` to read,
     /// `zstd` the smallest (for archiving). Every Parquet reader reads all three.
-    #[arg(long, value_name = "CODEC", default_value = "lz4", value_parser = ["none", "lz4", "zstd"])]
-    pub features_codec: String,
+    #[arg(long, value_name = "none|lz4|zstd", default_value = "lz4")]
+    pub features_codec: tactician_data::dataset::table::FeatureCodec,
 
     /// Print the report as JSON on stdout.
     #[arg(long)]

@@ -162,10 +162,9 @@ pub fn augment(rows: &mut Rows, syms: &[FeatureSymmetry], copies: usize, seed: u
                     let Some((f, l)) = out_rows.next() else {
                         unreachable!("each block's slices hold `copies` rows per input row")
                     };
-                    // `FeatureSymmetry::apply_features`, written straight as bytes.
-                    for (o, m) in f.chunks_exact_mut(4).zip(s.maps()) {
-                        let x = m.scale * input[m.source] + m.offset;
-                        o.copy_from_slice(&x.to_le_bytes());
+                    // The symmetry's features, written straight as bytes.
+                    for (o, m) in f.chunks_exact_mut(4).zip(s.feature_maps()) {
+                        o.copy_from_slice(&m.apply(&input).to_le_bytes());
                     }
                     for (a, &bit) in mask.iter().enumerate() {
                         l[s.apply_action(a)] = bit;

@@ -178,7 +178,6 @@ fn run(
     // makes a new one first.
     let train_copies = match config.balance {
         BalanceMethod::Resample => 0,
-        _ if symmetries.is_empty() => 0,
         _ => augment::copies_per_row(symmetries.len(), config.augment_copies),
     };
     let scanned = read::scan(

@@ -63,42 +63,6 @@ impl Rows {
         &self.legal[i * self.na..(i + 1) * self.na]
     }
 
-    /// Moves every row of `other` to the end of `self`.
-    pub fn append(&mut self, other: &mut Rows) {
-        self.features.append(&mut other.features);
-        self.legal.append(&mut other.legal);
-        self.action.append(&mut other.action);
-        self.value.append(&mut other.value);
-        self.weight.append(&mut other.weight);
-        self.group.append(&mut other.group);
-    }
-
-    /// Moves every row of `parts`, in order, to the end of `self`, growing each column once
-    /// to its final size (appending part by part would reallocate, and fault in fresh pages,
-    /// again and again).
-    pub fn append_all(&mut self, parts: &mut [Rows]) {
-        let n: usize = parts.iter().map(Rows::len).sum();
-        self.features.reserve_exact(n * 4 * self.nf);
-        self.legal.reserve_exact(n * self.na);
-        self.action.reserve_exact(n);
-        self.value.reserve_exact(n);
-        self.weight.reserve_exact(n);
-        self.group.reserve_exact(n);
-        for p in parts {
-            self.append(p);
-        }
-    }
-
-    /// Reserves room for `n` more rows.
-    pub fn reserve(&mut self, n: usize) {
-        self.features.reserve(n * 4 * self.nf);
-        self.legal.reserve(n * self.na);
-        self.action.reserve(n);
-        self.value.reserve(n);
-        self.weight.reserve(n);
-        self.group.reserve(n);
-    }
-
     /// Copies row `i` of `src` to the end of `self`.
     pub fn push_from(&mut self, src: &Rows, i: usize) {
         let fw = 4 * self.nf;

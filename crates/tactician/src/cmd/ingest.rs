@@ -23,10 +23,7 @@ pub fn run(args: IngestArgs, quiet: bool) -> anyhow::Result<()> {
         threads: args.threads.unwrap_or(0),
         max_line: args.max_record_mib.max(1) << 20,
         max_reject_rate: args.max_reject_rate,
-        feature_codec: args
-            .features_codec
-            .parse()
-            .map_err(|e: String| anyhow::anyhow!(e))?,
+        feature_codec: args.features_codec,
         ..IngestOptions::default()
     };
     let report = run_ingest(&args.out, &logs, &spec, &opts, quiet);
