@@ -5,6 +5,7 @@
 //! plus the longest line (itself bounded by `max_line`).
 
 use super::reason::Reason;
+use super::work::Work;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
@@ -14,15 +15,15 @@ const ZSTD_MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
 /// What the reader produces, in file order.
 #[derive(Debug)]
 pub enum Item {
-    /// Whole lines (each ending in `\n`, except perhaps the last line of a file).
-    Lines {
-        /// File index.
-        file: u32,
-        /// Line number of the first line (1-based).
-        first_line: u64,
-        /// The bytes.
-        data: Vec<u8>,
-    },
+    /// Lines, or zstd frames to decompress in parallel: a unit of work for the pool.
+    Work(Work),
+    /// Something that is not work, handled in input order with the results of the work.
+    Event(Event),
+}
+
+/// The reader's items that are not work.
+#[derive(Debug)]
+pub enum Event {
     /// A record that cannot be read: an over-long line, or the unreadable rest of a file.
     Failure {
         /// File index.
@@ -33,16 +34,6 @@ pub enum Item {
         reason: Reason,
         /// Details.
         detail: String,
-    },
-    /// Whole zstd frames of a multi-frame file, still compressed, to be decompressed in
-    /// parallel. Line numbers are counted by the consumer, in order.
-    Frames {
-        /// File index.
-        file: u32,
-        /// The compressed bytes of consecutive frames.
-        data: Vec<u8>,
-        /// End offset of each frame in `data`.
-        ends: Vec<usize>,
     },
     /// The rest of a multi-frame file cannot be cut into frames (a corrupt or truncated frame
     /// header). The consumer assigns the line number.
@@ -110,17 +101,17 @@ pub fn read_file(file_idx: u32, file: File, opts: ReadOptions, emit: &mut dyn Fn
     let compressed = match raw.fill_buf() {
         Ok(head) => head.len() >= 4 && head[..4] == ZSTD_MAGIC,
         Err(e) => {
-            emit(Item::Failure {
+            emit(Item::Event(Event::Failure {
                 file: file_idx,
                 line: 1,
                 reason: Reason::ReadError,
                 detail: format!("read error: {e}"),
-            });
-            emit(Item::FileDone {
+            }));
+            emit(Item::Event(Event::FileDone {
                 file: file_idx,
                 bytes: 0,
                 compressed: false,
-            });
+            }));
             return;
         }
     };
@@ -131,11 +122,11 @@ pub fn read_file(file_idx: u32, file: File, opts: ReadOptions, emit: &mut dyn Fn
             Ok(Probe::Frames { buf, eof }) => {
                 if read_frames(&mut raw, buf, eof, file_idx, opts, emit) {
                     let n = bytes(&raw);
-                    emit(Item::FileDone {
+                    emit(Item::Event(Event::FileDone {
                         file: file_idx,
                         bytes: n,
                         compressed,
-                    });
+                    }));
                 }
             }
             Ok(Probe::Stream(head)) => {
@@ -145,50 +136,50 @@ pub fn read_file(file_idx: u32, file: File, opts: ReadOptions, emit: &mut dyn Fn
                         if split_lines(&mut dec, file_idx, opts, Reason::CorruptCompression, emit) {
                             drop(dec);
                             let n = bytes(&raw);
-                            emit(Item::FileDone {
+                            emit(Item::Event(Event::FileDone {
                                 file: file_idx,
                                 bytes: n,
                                 compressed,
-                            });
+                            }));
                         }
                     }
                     Err(e) => {
-                        emit(Item::Failure {
+                        emit(Item::Event(Event::Failure {
                             file: file_idx,
                             line: 1,
                             reason: Reason::CorruptCompression,
                             detail: format!("zstd: {e}"),
-                        });
-                        emit(Item::FileDone {
+                        }));
+                        emit(Item::Event(Event::FileDone {
                             file: file_idx,
                             bytes: 0,
                             compressed,
-                        });
+                        }));
                     }
                 }
             }
             Err(e) => {
-                emit(Item::Failure {
+                emit(Item::Event(Event::Failure {
                     file: file_idx,
                     line: 1,
                     reason: Reason::ReadError,
                     detail: format!("read error: {e}"),
-                });
-                emit(Item::FileDone {
+                }));
+                emit(Item::Event(Event::FileDone {
                     file: file_idx,
                     bytes: 0,
                     compressed,
-                });
+                }));
             }
         }
     } else {
         let ok = split_lines(&mut raw, file_idx, opts, Reason::ReadError, emit);
         if ok {
-            emit(Item::FileDone {
+            emit(Item::Event(Event::FileDone {
                 file: file_idx,
                 bytes: bytes(&raw),
                 compressed,
-            });
+            }));
         }
     }
 }
@@ -243,11 +234,11 @@ fn read_frames(
                 pos += n;
                 if chunk.len() >= target {
                     let data = std::mem::replace(&mut chunk, Vec::with_capacity(target * 2));
-                    if !emit(Item::Frames {
+                    if !emit(Item::Work(Work::Frames {
                         file,
                         data,
                         ends: std::mem::take(&mut ends),
-                    }) {
+                    })) {
                         return false;
                     }
                 }
@@ -282,7 +273,7 @@ fn read_frames(
                         zstd_safe::get_error_name(code)
                     )
                 };
-                return ok && emit(Item::FramesBroken { file, detail });
+                return ok && emit(Item::Event(Event::FramesBroken { file, detail }));
             }
         }
     }
@@ -294,7 +285,7 @@ fn flush_frames(
     ends: Vec<usize>,
     emit: &mut dyn FnMut(Item) -> bool,
 ) -> bool {
-    ends.is_empty() || emit(Item::Frames { file, data, ends })
+    ends.is_empty() || emit(Item::Work(Work::Frames { file, data, ends }))
 }
 
 /// Appends up to `n` bytes read from `src` to `buf`; returns how many (0 at the end). On an
@@ -364,7 +355,7 @@ fn split_lines(
             } else {
                 "read error"
             };
-            return emit(Item::Failure {
+            return emit(Item::Event(Event::Failure {
                 file,
                 // The line being skipped was already quarantined: the rest starts after it.
                 line: next_line + u64::from(skipping),
@@ -372,18 +363,18 @@ fn split_lines(
                 detail: format!(
                     "{what}: {e}; the rest of the file from this line could not be read"
                 ),
-            });
+            }));
         }
         if end {
             return true;
         }
         if !skipping && buf.len() > opts.max_line {
-            if !emit(Item::Failure {
+            if !emit(Item::Event(Event::Failure {
                 file,
                 line: next_line,
                 reason: Reason::TooLarge,
                 detail: format!("line is longer than the {} byte limit", opts.max_line),
-            }) {
+            })) {
                 return false;
             }
             buf.clear();
@@ -416,11 +407,11 @@ fn emit_lines(
     too_long |= data.len() - start > max_line;
     *next_line += lines + u64::from(tail);
     if !too_long {
-        return emit(Item::Lines {
+        return emit(Item::Work(Work::Lines {
             file,
             first_line: first,
             data,
-        });
+        }));
     }
     // Rare: cut the over-long lines out.
     let mut ends: Vec<(usize, usize)> = memchr::memchr_iter(b'\n', &data)
@@ -433,20 +424,20 @@ fn emit_lines(
     for (end, next) in ends {
         if end - start > max_line {
             if start > seg
-                && !emit(Item::Lines {
+                && !emit(Item::Work(Work::Lines {
                     file,
                     first_line: seg_line,
                     data: data[seg..start].to_vec(),
-                })
+                }))
             {
                 return false;
             }
-            if !emit(Item::Failure {
+            if !emit(Item::Event(Event::Failure {
                 file,
                 line,
                 reason: Reason::TooLarge,
                 detail: format!("line is longer than the {max_line} byte limit"),
-            }) {
+            })) {
                 return false;
             }
             seg = next;
@@ -456,11 +447,11 @@ fn emit_lines(
         line += 1;
     }
     data.len() <= seg
-        || emit(Item::Lines {
+        || emit(Item::Work(Work::Lines {
             file,
             first_line: seg_line,
             data: data[seg..].to_vec(),
-        })
+        }))
 }
 
 /// Reads until `buf` is full or the stream ends; returns the bytes read, and the error that

@@ -10,7 +10,7 @@
 //! failure, a refused batch or a kill leaves the dataset exactly as it was.
 
 use super::chunk::ChunkResult;
-use super::reader::{Item, ReadOptions, open, read_file};
+use super::reader::{Event, Item, ReadOptions, open, read_file};
 use super::record::DatasetEncoder;
 use super::sequence::Sequencer;
 use super::work::{self, Done, Work};
@@ -559,13 +559,13 @@ enum Msg {
     Panicked,
 }
 
-/// A place in the input order: a unit of work (running, or its result) or one of the reader's
-/// items that are not work (a failure, broken frames, the end of a file), handled in order
-/// with the results of the work.
+/// A place in the input order: a unit of work (running, or its result) or a reader event
+/// (a failure, broken frames, the end of a file), handled in order with the results of the
+/// work.
 enum Slot {
     Running,
     Done(Done),
-    Event(Item),
+    Event(Event),
 }
 
 /// The in-order, bounded pipeline of an ingest, run on the calling thread: units of work and
@@ -637,17 +637,8 @@ impl<'a, 'scope> Pipeline<'a, 'scope> {
             self.wait(seq)?;
         }
         match item {
-            Item::Lines {
-                file,
-                first_line,
-                data,
-            } => self.spawn_work(Work::Lines {
-                file,
-                first_line,
-                data,
-            }),
-            Item::Frames { file, data, ends } => self.spawn_work(Work::Frames { file, data, ends }),
-            event => self.slots.push_back(Slot::Event(event)),
+            Item::Work(work) => self.spawn_work(work),
+            Item::Event(event) => self.slots.push_back(Slot::Event(event)),
         }
         self.advance(seq)
     }
@@ -725,26 +716,20 @@ impl<'a, 'scope> Pipeline<'a, 'scope> {
                     return Ok(());
                 }
                 Slot::Done(done) => seq.done(done, &mut send)?,
-                Slot::Event(Item::Failure {
+                Slot::Event(Event::Failure {
                     file,
                     line,
                     reason,
                     detail,
                 }) => seq.failure(file, line, reason, detail)?,
-                Slot::Event(Item::FramesBroken { file, detail }) => {
+                Slot::Event(Event::FramesBroken { file, detail }) => {
                     seq.frames_broken(file, detail, &mut send)?
                 }
-                Slot::Event(Item::FileDone {
+                Slot::Event(Event::FileDone {
                     file,
                     bytes,
                     compressed,
                 }) => seq.file_done(file, bytes, compressed, &mut send)?,
-                Slot::Event(Item::Lines { .. } | Item::Frames { .. }) => {
-                    // `take` spawns work items; only the others are queued as events.
-                    return Err(IngestError::Internal(
-                        "a work item queued as an event".into(),
-                    ));
-                }
             }
             self.front += 1;
             self.dispatch(false);
