@@ -12,7 +12,7 @@ use common::{Dice, config, game_config, pick_mixed, play};
 use proptest::prelude::*;
 use tactician_battle::Encoder;
 use tactician_game::symmetry::{SLOT_PERMS, Symmetry};
-use tactician_game::{Action, Battle, NUM_ACTIONS, SkirmishEncoder};
+use tactician_game::{Action, Battle, GameConfig, NUM_ACTIONS, SkirmishEncoder};
 
 fn symmetry() -> impl Strategy<Value = Symmetry> {
     (any::<bool>(), 0..6usize, 0..6usize).prop_map(|(mirror_rows, a, e)| Symmetry {
@@ -61,6 +61,42 @@ fn check_state(b: &Battle, s: &Symmetry) -> Result<Battle, TestCaseError> {
     Ok(image)
 }
 
+/// Plays `prefix` from `seed`, then up to eight more decisions chosen by `dice`, checking each
+/// state against its image under `sym`, and every roll of every legal action.
+fn commute(
+    seed: u64,
+    rules: GameConfig,
+    prefix: &[u32],
+    sym: Symmetry,
+    dice: u64,
+) -> Result<(), TestCaseError> {
+    let mut b = Battle::new(seed, rules);
+    play(&mut b, prefix);
+    let mut dice = Dice(dice);
+    // A few more decisions, checking each state on the way.
+    for _ in 0..8 {
+        let Some(actor) = b.actor() else { break };
+        let image = check_state(&b, &sym)?;
+        for a in b.legal().iter() {
+            let ma = sym.action(a);
+            prop_assert!(image.legal().contains(ma));
+            for (_, roll) in b.chances(a).iter() {
+                let (mut next, mut mnext) = (b, image);
+                next.step_with_roll(a, roll, &mut ()).unwrap();
+                mnext.step_with_roll(ma, roll, &mut ()).unwrap();
+                let (setup, snap) = sym.apply_parts(actor.side(), &next.setup(), &next.snapshot());
+                prop_assert_eq!(&mnext.setup(), &setup, "{} {:?}", sym.name(), a);
+                prop_assert_eq!(&mnext.snapshot(), &snap, "{} {:?}", sym.name(), a);
+                prop_assert_eq!(mnext.outcome(), next.outcome());
+            }
+        }
+        let a = pick_mixed(&b, dice.next());
+        b.step(a).unwrap();
+    }
+    check_state(&b, &sym)?;
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(config(48))]
 
@@ -73,31 +109,7 @@ proptest! {
         sym in symmetry(),
         dice in any::<u64>(),
     ) {
-        let mut b = Battle::new(seed, rules);
-        play(&mut b, &prefix);
-        let mut dice = Dice(dice);
-        // A few more decisions, checking each state on the way.
-        for _ in 0..8 {
-            let Some(actor) = b.actor() else { break };
-            let image = check_state(&b, &sym)?;
-            for a in b.legal().iter() {
-                let ma = sym.action(a);
-                prop_assert!(image.legal().contains(ma));
-                for (_, roll) in b.chances(a).iter() {
-                    let (mut next, mut mnext) = (b, image);
-                    next.step_with_roll(a, roll, &mut ()).unwrap();
-                    mnext.step_with_roll(ma, roll, &mut ()).unwrap();
-                    let (setup, snap) =
-                        sym.apply_parts(actor.side(), &next.setup(), &next.snapshot());
-                    prop_assert_eq!(&mnext.setup(), &setup, "{} {:?}", sym.name(), a);
-                    prop_assert_eq!(&mnext.snapshot(), &snap, "{} {:?}", sym.name(), a);
-                    prop_assert_eq!(mnext.outcome(), next.outcome());
-                }
-            }
-            let a = pick_mixed(&b, dice.next());
-            b.step(a).unwrap();
-        }
-        check_state(&b, &sym)?;
+        commute(seed, rules, &prefix, sym, dice)?;
     }
 
     /// Whole battles: the image battle, played with the mapped actions and the same generator,
@@ -127,6 +139,37 @@ proptest! {
         let (setup, snap) = sym.apply_parts(side, &b.setup(), &b.snapshot());
         prop_assert_eq!(m.setup(), setup);
         prop_assert_eq!(m.snapshot(), snap);
+    }
+}
+
+/// A state found by the property test above (1 case in about 5,000 failed): two enemies tie
+/// exactly in the evaluation's exchange of blows. Ties once broke by slot order, so a
+/// permutation of the enemies changed the one-ply values (`wait_gap` 0.412 against 0.464).
+/// They now break by initiative, which travels with its unit.
+#[test]
+fn exchange_ties_do_not_depend_on_slot_order() {
+    let prefix = [
+        1986097580, 3265687021, 114681881, 715534417, 1462038464, 2103337957, 1059622885,
+        128238027, 1856085163, 158007111, 3536393551, 1111404643, 155905197, 1165674206,
+        2180425961, 3416190340, 631654491, 35482464, 505559, 229640194, 3871022334, 1462492184,
+        642924647, 2205127029, 1836782781, 3308123892, 731461373, 593929570, 1142063646,
+        3862524705, 574664925, 591630077, 2420167318, 261961622, 1836793888, 3988659447,
+        2733244548, 2012304996, 0, 0, 3572305800, 1473373749, 3065438268, 2838181631, 2713309, 0,
+        1557411640, 365903456, 1055264713, 3186432445, 1277517267, 0, 3077985291, 2583326985,
+        791318058, 1138155105, 2113951104, 0, 2027221804, 1020163728, 253909619, 2798643189,
+        2147469484, 0, 3066224560, 212023107,
+    ];
+    let sym = Symmetry {
+        mirror_rows: false,
+        allies: [0, 1, 2],
+        enemies: [1, 0, 2],
+    };
+    let rules = GameConfig {
+        max_rounds: 30,
+        points_margin_pct: 10,
+    };
+    if let Err(e) = commute(5452463497352321279, rules, &prefix, sym, 0) {
+        panic!("{e}");
     }
 }
 

@@ -235,6 +235,14 @@ fn next_actors(b: &Battle, turns: usize) -> impl Iterator<Item = UnitId> + '_ {
         .take(turns)
 }
 
+/// Whether a candidate scoring `a` beats the best so far scoring `b`: the larger score, and
+/// on an exact tie the unit with the higher initiative. Initiative travels with its unit under
+/// every symmetry, slot order does not: breaking ties by slot would make symmetric positions
+/// evaluate differently.
+fn before(a: (f32, &crate::state::Unit), b: (f32, &crate::state::Unit)) -> bool {
+    a.0 > b.0 || (a.0 == b.0 && a.1.initiative > b.1.initiative)
+}
+
 /// Plays the quick exchange on `hp`: each of the next units to act deals its best expected
 /// blow (basic attack, or its offensive skill when ready) to an enemy in reach, choosing the
 /// blow that costs the enemy the most worth.
@@ -269,7 +277,7 @@ fn exchange(b: &Battle, w: &Weights, hp: &mut [f32; UNITS]) {
                 }
             }
             let loss = unit_worth(w, t.class, h) - unit_worth(w, t.class, h - dmg);
-            if best.is_none_or(|(_, _, l)| loss > l) {
+            if best.is_none_or(|(i, _, l)| before((loss, t), (l, &b.units()[i]))) {
                 best = Some((e.index(), dmg, loss));
             }
         }
@@ -307,7 +315,7 @@ fn best_heal(b: &Battle, w: &Weights, id: UnitId, hp: &[f32; UNITS]) -> Option<(
         let amount = (f32::from(skill.power) + cured).min(f32::from(au.max_hp()) + cured - h);
         let gain =
             w.exchange_heal * (unit_worth(w, au.class, h + amount) - unit_worth(w, au.class, h));
-        if amount > 0.0 && best.is_none_or(|(_, _, g)| gain > g) {
+        if amount > 0.0 && best.is_none_or(|(i, _, g)| before((gain, au), (g, &b.units()[i]))) {
             best = Some((a.index(), amount, gain));
         }
     }
