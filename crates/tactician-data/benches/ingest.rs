@@ -4,6 +4,11 @@
 //!
 //! `ingest/zstd_logs_2_threads_plain_features` is the same with `--features-codec none`.
 //!
+//! `ingest/floor_read_decompress_parse_2_threads` is the part of that work no ingest of these
+//! logs can skip: the same reader and the same parallel work items (decompress, parse and
+//! validate) on 2 threads, with the results dropped. `ingest / floor` is what ordering,
+//! deduplication, Parquet encoding and writing cost.
+//!
 //! Peers in the same run, on the same decompressed records, one thread each:
 //! - `parse/ours`: our record parser and validator (what ingest runs per record);
 //! - `parse/serde_json`: `serde_json` deserializing the same fields into typed structs (the
@@ -21,11 +26,14 @@ use serde_json::value::RawValue;
 use std::time::Duration;
 use tactician_data::dataset::table::FeatureCodec;
 use tactician_data::ingest::chunk::parse_chunk;
+use tactician_data::ingest::reader::{Item, ReadOptions, open, read_file};
 use tactician_data::ingest::record::DatasetEncoder;
+use tactician_data::ingest::work::{Done, Work, run};
 use tactician_data::ingest::{IngestOptions, ingest};
 
-/// Battles in the log set (100 per matchup of the six built-in strategies, as the pipeline).
-const BATTLES: u64 = 420;
+/// Battles in the log set: the pipeline's default (100 per matchup of the six built-in
+/// strategies), collected with its default seed, so these are the pipeline's logs.
+const BATTLES: u64 = 2100;
 
 #[derive(Deserialize)]
 #[allow(dead_code)]
@@ -58,7 +66,7 @@ struct SerdeBattle<'a> {
 
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temporary folder");
-    let (files, decisions) = common::collect_logs(&dir.path().join("logs"), BATTLES, 3);
+    let (files, decisions) = common::collect_logs(&dir.path().join("logs"), BATTLES, 0);
     // `INGEST_BENCH_KEEP=<folder>` keeps a copy of the logs, to profile `ingest` on them.
     if let Some(keep) = std::env::var_os("INGEST_BENCH_KEEP") {
         std::fs::create_dir_all(&keep).expect("folder for the logs");
@@ -114,6 +122,35 @@ fn bench(c: &mut Criterion) {
             );
         }
     }
+    // The floor: the same reader and the same parallel work (decompress frames, parse and
+    // validate) on 2 threads, with every result dropped: no ordering, deduplication, Parquet
+    // or writing. No ingest of these logs with this parser can beat it.
+    let read = ReadOptions {
+        chunk_bytes: IngestOptions::default().chunk_bytes,
+        max_line: IngestOptions::default().max_line,
+    };
+    let encoder = DatasetEncoder {
+        hash: spec.hash().to_string(),
+        num_features: spec.num_features(),
+        num_actions: spec.num_actions(),
+        builtin: true,
+    };
+    let (mut runs, cpu_before) = (0u32, cpu_seconds());
+    group.bench_function("floor_read_decompress_parse_2_threads", |b| {
+        b.iter(|| {
+            runs += 1;
+            let rows = floor(&files, read, &encoder);
+            assert_eq!(rows, decisions);
+        })
+    });
+    if let (Some(a), Some(b)) = (cpu_before, cpu_seconds())
+        && b > a
+    {
+        eprintln!(
+            "floor: {:.0} decisions per CPU-second (all threads, {runs} runs)",
+            decisions as f64 * f64::from(runs) / (b - a),
+        );
+    }
     group.finish();
 
     // The parser alone, against serde_json, on the decompressed text.
@@ -121,12 +158,6 @@ fn bench(c: &mut Criterion) {
         .iter()
         .flat_map(|f| zstd::stream::decode_all(std::fs::File::open(f).expect("log")).expect("zstd"))
         .collect();
-    let encoder = DatasetEncoder {
-        hash: spec.hash().to_string(),
-        num_features: spec.num_features(),
-        num_actions: spec.num_actions(),
-        builtin: true,
-    };
     let mut group = c.benchmark_group("parse");
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(10));
@@ -148,6 +179,39 @@ fn bench(c: &mut Criterion) {
         })
     });
     group.finish();
+}
+
+/// Reads `files` on this thread and runs their work items on 2 threads, dropping the results;
+/// returns the rows parsed.
+fn floor(files: &[std::path::PathBuf], read: ReadOptions, encoder: &DatasetEncoder) -> u64 {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Work>(4);
+    let rx = std::sync::Mutex::new(rx);
+    std::thread::scope(|s| {
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut rows = 0u64;
+                    loop {
+                        let Ok(work) = rx.lock().expect("queue").recv() else {
+                            return rows;
+                        };
+                        if let Done::Parsed { result, .. } = run(&work, encoder) {
+                            rows += result.rows.len() as u64;
+                        }
+                    }
+                })
+            })
+            .collect();
+        for (i, path) in files.iter().enumerate() {
+            let file = open(path).expect("log file");
+            read_file(i as u32, file, read, &mut |item| match item {
+                Item::Work(w) => tx.send(w).is_ok(),
+                Item::Event(_) => true,
+            });
+        }
+        drop(tx);
+        workers.into_iter().map(|w| w.join().expect("worker")).sum()
+    })
 }
 
 /// CPU time (user + system) of this process so far, in seconds (Linux; `None` elsewhere).
