@@ -321,3 +321,106 @@ fn best_heal(b: &Battle, w: &Weights, id: UnitId, hp: &[f32; UNITS]) -> Option<(
     }
     best
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::{GameConfig, Weather};
+
+    /// A battle where only the actor acts in the exchange, with two enemy knights next to it
+    /// (west and east, on plain ground, in clear weather) and the third enemy knocked out.
+    /// The actor's skill is not ready, so it can only attack. Returns the battle and the two
+    /// enemies' unit indices.
+    fn two_targets(
+        west_hp: i16,
+        east_hp: i16,
+        west_initiative_higher: bool,
+    ) -> (Battle, [usize; 2]) {
+        let mut b = Battle::new(3, GameConfig::default());
+        b.weather = Weather::Clear;
+        b.terrain = [Terrain::Plain; crate::rules::TILES];
+        let me = b.actor().expect("a battle starts with an actor");
+        let enemies: Vec<UnitId> = UnitId::of_side(1 - me.side()).collect();
+        let (west, east, out) = (enemies[0].index(), enemies[1].index(), enemies[2].index());
+        for (i, u) in b.units.iter_mut().enumerate() {
+            if i != me.index() {
+                // Park everyone else far away, in distinct tiles.
+                u.x = (i % 2) as u8 * 7;
+                u.y = (i / 2) as u8 * 2 + 1;
+            }
+        }
+        let actor = &mut b.units[me.index()];
+        actor.x = 3;
+        actor.y = 0;
+        actor.cd_offense = 9;
+        actor.stun = 0;
+        let (hi, lo) = (b.units[west].initiative, b.units[east].initiative);
+        let (hi, lo) = (hi.max(lo), hi.min(lo));
+        for (i, x, hp) in [(west, 2, west_hp), (east, 4, east_hp)] {
+            let u = &mut b.units[i];
+            u.class = Class::Knight;
+            u.x = x;
+            u.y = 0;
+            u.hp = hp;
+            u.shield = 0;
+            u.shield_turns = 0;
+            u.poison = 0;
+            u.burn = 0;
+            u.initiative = if (i == west) == west_initiative_higher {
+                hi
+            } else {
+                lo
+            };
+        }
+        b.units[out].hp = 0;
+        (b, [west, east])
+    }
+
+    fn exchange_once(b: &Battle) -> [f32; UNITS] {
+        let w = Weights {
+            exchange_turns: 1,
+            ..Weights::default()
+        };
+        let mut hp = [0.0f32; UNITS];
+        for id in UnitId::all() {
+            hp[id.index()] = effective_hp(b, b.unit(id));
+        }
+        exchange(b, &w, &mut hp);
+        hp
+    }
+
+    #[test]
+    fn the_exchange_strikes_where_it_costs_the_enemy_most() {
+        // A weakened knight loses more worth to the same blow: it is struck, whichever side it
+        // stands on and whatever the initiatives.
+        for (west_hp, east_hp) in [(40, 120), (120, 40)] {
+            for higher in [false, true] {
+                let (b, [west, east]) = two_targets(west_hp, east_hp, higher);
+                let hp = exchange_once(&b);
+                let (hit, spared) = if west_hp < east_hp {
+                    (west, east)
+                } else {
+                    (east, west)
+                };
+                assert!(hp[hit] < f32::from(b.units[hit].hp), "{west_hp}/{east_hp}");
+                assert_eq!(
+                    hp[spared],
+                    f32::from(b.units[spared].hp),
+                    "{west_hp}/{east_hp}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn exact_ties_in_the_exchange_go_to_the_higher_initiative() {
+        for higher in [false, true] {
+            let (b, [west, east]) = two_targets(90, 90, higher);
+            let hp = exchange_once(&b);
+            let (hit, spared) = if higher { (west, east) } else { (east, west) };
+            assert!(b.units[hit].initiative > b.units[spared].initiative);
+            assert!(hp[hit] < 90.0, "the higher initiative is struck");
+            assert_eq!(hp[spared], 90.0);
+        }
+    }
+}
