@@ -231,6 +231,28 @@ fn pipeline_collects_then_reuses_and_guards_its_run_folder() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("up to date"), "{}", stdout(&o));
 
+    // Another `[ingest]` codec: the logs are reused, the dataset is made again with it.
+    let settings = fs::read_to_string(&config).unwrap();
+    fs::write(
+        &config,
+        format!("{settings}[ingest]\nfeatures_codec = \"none\"\n"),
+    )
+    .unwrap();
+    let o = tactician(&["pipeline", "--config", c, "--run-dir", r, "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(report["collect"]["status"], "reused");
+    assert_eq!(report["ingest"]["status"], "ran");
+    let ds = tactician_data::dataset::Dataset::open(&run.join("dataset")).unwrap();
+    assert_eq!(
+        ds.features_codecs().unwrap(),
+        [tactician_data::dataset::table::FeatureCodec::None]
+    );
+    let o = tactician(&["pipeline", "--config", c, "--run-dir", r, "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(report["ingest"]["status"], "reused");
+
     fs::write(
         &config,
         "[collect]\nbattles = 12\nmatchups = \"random:*\"\nseed = 5\n[prepare]\nplayers = []\ntrain = 0.4\nval = 0.3\ntest = 0.3\n[train]\nhidden = [16]\nepochs = 2\n[eval]\nbattles = 2\n[verify]\nmin_int8_agreement = 0.9\n",

@@ -351,6 +351,7 @@ fn the_features_codec_shrinks_the_dataset_without_changing_it_and_bad_ones_are_r
         let o = ingest(&ds, &[&log], &["--features-codec", codec]);
         assert!(o.status.success(), "{codec}: {}", text(&o.stderr));
         let m = Dataset::open(&ds).unwrap();
+        assert_eq!(m.features_codecs().unwrap(), [codec.parse().unwrap()]);
         let t: Vec<_> = m.manifest().table("transitions").collect();
         sizes.push(t.iter().map(|f| f.bytes).sum::<u64>());
         // The same decisions come out of every codec: prepare makes the same files of them.

@@ -194,6 +194,42 @@ impl Dataset {
         &self.manifest
     }
 
+    /// How the `features` column is compressed in the transitions files, read from their
+    /// Parquet footers: every codec found, in order, once each (empty for a dataset without
+    /// rows). A compression this crate never writes is an error that names the file.
+    pub fn features_codecs(&self) -> Result<Vec<table::FeatureCodec>, DatasetError> {
+        let mut codecs = Vec::new();
+        for entry in self
+            .manifest
+            .files
+            .iter()
+            .filter(|f| f.table == "transitions")
+        {
+            let path = self.root.join(&entry.path);
+            let file = File::open(&path).map_err(|e| DatasetError::io("open", &path, e))?;
+            let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+                .map_err(|e| DatasetError::parquet(&path, e))?;
+            for group in reader.metadata().row_groups() {
+                let column = group
+                    .columns()
+                    .iter()
+                    .find(|c| c.column_path().string() == "features")
+                    .ok_or_else(|| DatasetError::parquet(&path, "no features column"))?;
+                let codec = table::FeatureCodec::from_compression(column.compression())
+                    .ok_or_else(|| {
+                        DatasetError::parquet(
+                            &path,
+                            format!("features compressed as {}", column.compression()),
+                        )
+                    })?;
+                if !codecs.contains(&codec) {
+                    codecs.push(codec);
+                }
+            }
+        }
+        Ok(codecs)
+    }
+
     /// Takes the lock (a file holding our process id), taking over a lock whose process is gone.
     pub fn lock(&self) -> Result<Lock, DatasetError> {
         let path = self.root.join(".lock");

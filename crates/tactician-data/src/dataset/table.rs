@@ -178,6 +178,16 @@ impl FeatureCodec {
             Self::Zstd => Compression::ZSTD(ZstdLevel::try_new(1).expect("level 1 is valid")),
         }
     }
+
+    /// The codec that writes `compression` (any zstd level), if it is one of ours.
+    pub fn from_compression(compression: Compression) -> Option<Self> {
+        match compression {
+            Compression::UNCOMPRESSED => Some(Self::None),
+            Compression::LZ4_RAW => Some(Self::Lz4),
+            Compression::ZSTD(_) => Some(Self::Zstd),
+            _ => None,
+        }
+    }
 }
 
 impl std::str::FromStr for FeatureCodec {

@@ -1,7 +1,10 @@
 //! `tactician pipeline`: every step that exists, in order, in one run folder.
 //!
-//! Steps now: collect (into `<run>/logs`), ingest (into the dataset `<run>/dataset`),
-//! statistics, then prepare (training tensors in `<run>/prepared`). A step whose output is complete and was made from the same inputs is reused.
+//! Steps: collect (into `<run>/logs`), ingest (into the dataset `<run>/dataset`), statistics
+//! (`<run>/stats.md`), prepare (training tensors in `<run>/prepared`), train (`<run>/model`,
+//! its run folder `<run>/model.run`), eval (`<run>/eval.json`), export (`<run>/export`) and
+//! verify. Collect, ingest, prepare and train reuse complete output made from the same input
+//! with the same settings; the other steps run every time.
 
 use crate::cli::PipelineArgs;
 use crate::config::PipelineConfig;
@@ -268,7 +271,12 @@ fn ingest_step(
                 Path::new(&s.path) == f.as_path()
                     && std::fs::metadata(f).is_ok_and(|meta| meta.len() == s.bytes)
             });
-        if same && ds.verify().is_ok() {
+        // The dataset must also be what `[ingest]` asks for now: its features codec (a reject
+        // rate needs no check, since a reused dataset quarantined nothing).
+        let codec_now = ds
+            .features_codecs()
+            .is_ok_and(|c| c == [config.ingest.features_codec]);
+        if same && codec_now && ds.verify().is_ok() {
             return Ok(IngestStepReport {
                 status: "reused",
                 dataset: dataset.to_path_buf(),
