@@ -29,12 +29,15 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the whole job on the built-in game: collect battles into a run folder, then print
-    /// statistics of what was collected.
+    /// Run the whole job on the built-in game in one run folder: collect, ingest, stats,
+    /// prepare, train, eval, export and verify.
     ///
     /// Settings come from built-in defaults, overridden by the optional TOML file given with
-    /// `--config` (sections: `run_dir`, `[collect]`). A step whose output is already in the run
-    /// folder, made with the same settings, is not run again.
+    /// `--config` (`run_dir` and the sections `[collect]`, `[ingest]`, `[prepare]`, `[train]`,
+    /// `[eval]`, `[verify]`; docs/cli.md). Collect, ingest, prepare and train reuse output
+    /// already in the run folder when it was made from the same input with the same settings;
+    /// stats, eval, export and verify run every time. Exit 1 when an exported model is below
+    /// its verify gate.
     Pipeline(PipelineArgs),
     /// Play battles between scripted strategies on all cores and write them as battle logs.
     ///
@@ -188,7 +191,9 @@ pub struct PipelineArgs {
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
 
-    /// Redo every step, replacing what the run folder holds.
+    /// Replace a collection made with other `[collect]` settings (without it the pipeline
+    /// refuses and lists what differs). The collection is then made again, and every later step
+    /// whose input changed runs again.
     #[arg(long)]
     pub force: bool,
 

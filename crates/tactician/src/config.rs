@@ -40,7 +40,7 @@
 //! [tune]                  # `tactician tune`: random or grid search over [tune.space]
 //! method = "random"
 //! trials = 6
-//! space = { lr = [0.001, 0.003, 0.01], hidden = [[64, 64], [128, 128]] }
+//! space = { lr = [0.001, 0.003, 0.01], hidden = [[64, 64], [128, 128], [256, 128]], batch_size = [128, 256] }
 //!
 //! [eval]                  # see docs/eval.md
 //! battles = 100           # per opponent, half on each side (even; 0 skips the battles)
@@ -48,10 +48,13 @@
 //! opponents = []          # [] plays every registered strategy
 //! max_rounds = 30
 //! turning_points = 3
+//!
+//! [verify]                # the verify step's gates
+//! min_f32_agreement = 1.0
+//! min_int8_agreement = 0.995
 //! ```
 //!
-//! Unknown keys are refused, so a typo cannot silently fall back to a default. Later steps add
-//! their own sections (`[prepare]`, `[train]`, ...).
+//! Unknown keys are refused, so a typo cannot silently fall back to a default.
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
