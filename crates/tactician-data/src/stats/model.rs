@@ -257,7 +257,7 @@ pub struct PhaseResources {
 pub struct TurningPoints {
     /// Battles with at least one measurable swing.
     pub battles_measured: u64,
-    /// Of those, battles with a winner.
+    /// Of those, battles with a winner whose largest swing is not zero (so it has a gainer).
     pub decisive: u64,
     /// Decisive battles won by the side that gained in the battle's largest swing.
     pub decisive_won_by_largest_gainer: u64,

@@ -37,7 +37,7 @@ impl Stats {
         if tp.decisive > 0 {
             let _ = writeln!(
                 s,
-                "In {} of {} decided battles ({}), the side that gained in the battle's largest swing went on to win.\n",
+                "In {} of {} decided battles with a material swing ({}), the side that gained in the battle's largest swing went on to win.\n",
                 tp.decisive_won_by_largest_gainer,
                 tp.decisive,
                 pct(tp.decisive_won_by_largest_gainer as f64 / tp.decisive as f64)
@@ -65,7 +65,7 @@ impl Stats {
         pattern_table(s, "sequence", &p.by_pair);
 
         if !p.by_strategy.is_empty() {
-            s.push_str("Lift of each action type within each strategy's own won vs lost battles (`*`: |z| > 3; `—`: never in its losses):\n\n");
+            s.push_str("Lift of each action type within each strategy's own won vs lost battles (`*`: |z| > 3; `—`: never in its losses, or it lost no battle):\n\n");
             let types: Vec<&str> = p.by_type.iter().map(|x| x.pattern.as_str()).collect();
             for chunk in p.by_strategy.chunks(COLUMNS_PER_TABLE) {
                 let mut head = vec!["action type"];
