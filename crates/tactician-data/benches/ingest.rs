@@ -125,16 +125,8 @@ fn bench(c: &mut Criterion) {
     // The floor: the same reader and the same parallel work (decompress frames, parse and
     // validate) on 2 threads, with every result dropped: no ordering, deduplication, Parquet
     // or writing. No ingest of these logs with this parser can beat it.
-    let read = ReadOptions {
-        chunk_bytes: IngestOptions::default().chunk_bytes,
-        max_line: IngestOptions::default().max_line,
-    };
-    let encoder = DatasetEncoder {
-        hash: spec.hash().to_string(),
-        num_features: spec.num_features(),
-        num_actions: spec.num_actions(),
-        builtin: true,
-    };
+    let read = IngestOptions::default().read_options();
+    let encoder = DatasetEncoder::for_spec(spec);
     let (mut runs, cpu_before) = (0u32, cpu_seconds());
     group.bench_function("floor_read_decompress_parse_2_threads", |b| {
         b.iter(|| {

@@ -11,12 +11,7 @@ fn main() {
         .filter(|l| !l.is_empty())
         .collect();
     let spec = tactician_game::SkirmishEncoder::feature_spec();
-    let enc = DatasetEncoder {
-        hash: spec.hash().into(),
-        num_features: spec.num_features(),
-        num_actions: spec.num_actions(),
-        builtin: true,
-    };
+    let enc = DatasetEncoder::for_spec(spec);
     let t = std::time::Instant::now();
     if std::env::var("NOSKIP").is_err() {
         for l in &lines {

@@ -5,12 +5,7 @@ use tactician_data::ingest::{chunk::parse_chunk, record::DatasetEncoder};
 fn main() {
     let files: Vec<String> = std::env::args().skip(1).collect();
     let spec = tactician_game::SkirmishEncoder::feature_spec();
-    let enc = DatasetEncoder {
-        hash: spec.hash().into(),
-        num_features: spec.num_features(),
-        num_actions: spec.num_actions(),
-        builtin: true,
-    };
+    let enc = DatasetEncoder::for_spec(spec);
     let comp: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
     let t = Instant::now();
     let plain: Vec<Vec<u8>> = comp

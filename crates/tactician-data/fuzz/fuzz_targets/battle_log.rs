@@ -26,18 +26,8 @@ fn encoders() -> &'static [DatasetEncoder; 2] {
             serde_json::from_str(include_str!("../../../../docs/examples/external/spec.json"))
                 .expect("the example spec parses");
         [
-            DatasetEncoder {
-                hash: builtin.hash().to_string(),
-                num_features: builtin.num_features(),
-                num_actions: builtin.num_actions(),
-                builtin: true,
-            },
-            DatasetEncoder {
-                hash: external.hash().to_string(),
-                num_features: external.num_features(),
-                num_actions: external.num_actions(),
-                builtin: false,
-            },
+            DatasetEncoder::for_spec(builtin),
+            DatasetEncoder::for_spec(&external),
         ]
     })
 }

@@ -20,6 +20,19 @@ pub struct DatasetEncoder {
     pub builtin: bool,
 }
 
+impl DatasetEncoder {
+    /// The encoder of `spec`; records are checked against the built-in game's engine when
+    /// `spec` is the built-in game's.
+    pub fn for_spec(spec: &tactician_battle::FeatureSpec) -> Self {
+        Self {
+            hash: spec.hash().to_string(),
+            num_features: spec.num_features(),
+            num_actions: spec.num_actions(),
+            builtin: spec.hash() == tactician_game::SkirmishEncoder::feature_spec().hash(),
+        }
+    }
+}
+
 /// Where the record came from.
 #[derive(Debug, Clone, Copy)]
 pub struct Source {

@@ -44,6 +44,16 @@ pub struct IngestOptions {
     pub feature_codec: FeatureCodec,
 }
 
+impl IngestOptions {
+    /// The reader's settings among these.
+    pub fn read_options(&self) -> ReadOptions {
+        ReadOptions {
+            chunk_bytes: self.chunk_bytes,
+            max_line: self.max_line,
+        }
+    }
+}
+
 impl Default for IngestOptions {
     fn default() -> Self {
         Self {
@@ -186,12 +196,7 @@ pub fn ingest(
     let _lock = dataset.lock()?;
     dataset.clean_orphans()?;
     let mut manifest = dataset.manifest().clone();
-    let encoder = DatasetEncoder {
-        hash: manifest.encoder.hash().to_string(),
-        num_features: manifest.encoder.num_features(),
-        num_actions: manifest.encoder.num_actions(),
-        builtin: manifest.encoder.hash() == tactician_game::SkirmishEncoder::feature_spec().hash(),
-    };
+    let encoder = DatasetEncoder::for_spec(&manifest.encoder);
     let id = manifest.ingests.last().map_or(1, |i| i.id + 1);
     let names: Vec<String> = logs.iter().map(|p| p.display().to_string()).collect();
     let quarantine_rel = format!("quarantine/ingest-{id:06}.jsonl");
@@ -259,10 +264,7 @@ pub fn ingest(
 
     // Reader thread.
     let (to_main, from_reader) = sync_channel::<Item>(threads * 2 + 2);
-    let read_opts = ReadOptions {
-        chunk_bytes: opts.chunk_bytes,
-        max_line: opts.max_line,
-    };
+    let read_opts = opts.read_options();
     let paths = logs.to_vec();
     let reader = spawn("ingest-read", move || {
         let mut open_errors = Vec::new();

@@ -273,10 +273,11 @@ fn ingest_step(
             });
         // The dataset must also be what `[ingest]` asks for now: its features codec (a reject
         // rate needs no check, since a reused dataset quarantined nothing).
-        let codec_now = ds
-            .features_codecs()
-            .is_ok_and(|c| c == [config.ingest.features_codec]);
-        if same && codec_now && ds.verify().is_ok() {
+        let codec_now = || {
+            ds.features_codecs()
+                .is_ok_and(|c| c == [config.ingest.features_codec])
+        };
+        if same && codec_now() && ds.verify().is_ok() {
             return Ok(IngestStepReport {
                 status: "reused",
                 dataset: dataset.to_path_buf(),
