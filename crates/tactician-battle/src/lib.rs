@@ -8,6 +8,10 @@
 //! - [`Encoder`]: turns a game state into a feature vector laid out as its spec says.
 //! - [`ActionMask`]: which actions of a fixed-size action space are legal.
 //! - [`symmetry`]: a game's symmetries on encoded features and actions, for augmentation.
+//! - [`Scenario`]: a hand-made position with the actions a good player may choose.
+//! - [`outcome`]: which victories a game has and what each implies about a battle's end.
+//! - [`GameSpec`]: a game as every preparation step sees it: its feature spec with its
+//!   symmetries, scenarios and outcome rules.
 //! - [`record`]: the battle-log records (one battle per JSON line) that games write and ingest
 //!   reads.
 //!
@@ -27,10 +31,15 @@
 //! assert_eq!(mask.to_bitstring(), "01");
 //! ```
 
+mod game;
 mod mask;
+pub mod outcome;
 pub mod record;
+mod scenario;
 mod spec;
 pub mod symmetry;
 
+pub use game::{GameSpec, GameSpecError};
 pub use mask::{ActionMask, MaskError};
+pub use scenario::{Scenario, ScenarioState};
 pub use spec::{Encoder, FeatureDef, FeatureSpec, SpecError};

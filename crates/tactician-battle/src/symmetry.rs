@@ -102,11 +102,32 @@ pub enum SymmetryError {
 }
 
 /// One symmetry of a game on its encoded features and action indices.
+///
+/// As JSON: `{"name": ..., "features": [{"source": i, "scale": s, "offset": o}, ...],
+/// "actions": [...]}`, checked like [`FeatureSymmetry::new`] when read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "RawSymmetry")]
 pub struct FeatureSymmetry {
     name: String,
     features: Vec<FeatureMap>,
     actions: Vec<usize>,
+}
+
+/// A symmetry as read, before its checks.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSymmetry {
+    name: String,
+    features: Vec<FeatureMap>,
+    actions: Vec<usize>,
+}
+
+impl TryFrom<RawSymmetry> for FeatureSymmetry {
+    type Error = SymmetryError;
+
+    fn try_from(raw: RawSymmetry) -> Result<Self, SymmetryError> {
+        FeatureSymmetry::new(raw.name, raw.features, raw.actions)
+    }
 }
 
 impl FeatureSymmetry {
@@ -222,6 +243,18 @@ mod tests {
             FeatureSymmetry::new("s", vec![FeatureMap::affine(0, f32::NAN, 0.0)], vec![0]),
             Err(SymmetryError::NotFinite { .. })
         ));
+    }
+
+    #[test]
+    fn json_is_checked_when_read() {
+        let ok =
+            r#"{"name":"m","features":[{"source":0,"scale":-1.0,"offset":1.0}],"actions":[0]}"#;
+        let s: FeatureSymmetry = serde_json::from_str(ok).unwrap();
+        assert_eq!(serde_json::to_string(&s).unwrap(), ok);
+        let bad =
+            r#"{"name":"m","features":[{"source":3,"scale":1.0,"offset":0.0}],"actions":[0]}"#;
+        let e = serde_json::from_str::<FeatureSymmetry>(bad).unwrap_err();
+        assert!(e.to_string().contains("reads input 3"), "{e}");
     }
 
     #[test]
