@@ -647,7 +647,7 @@ pub fn info(path: &Path, json: bool) -> Result<()> {
     let graph =
         load::graph_from_bytes(&bytes).with_context(|| format!("loading {}", path.display()))?;
     let engine = Engine::new(&graph, 1)?;
-    let meta = tactician_runtime::Metadata::from_graph(&graph)?;
+    let meta = tactician_runtime::graph_metadata(&graph)?;
     let ops: Vec<&str> = graph.ops.iter().map(|o| o.kind.name()).collect();
     let stats = engine.stats();
     let v = serde_json::json!({

@@ -8,35 +8,17 @@ use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::kernels::Kernels;
 
-/// The model's "tactician" metadata entry.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
-pub struct Metadata {
-    /// The model's version string.
-    pub model_version: String,
-    /// Hash of the feature encoder the model was trained with.
-    pub encoder_hash: String,
-    /// Number of input features.
-    pub features: usize,
-    /// Action names, in output order.
-    pub action_names: Vec<String>,
-    /// Whether the model has a value head.
-    #[serde(default)]
-    pub value_head: bool,
-}
+/// The model's "tactician" metadata entry (defined by the `.tflite` format crate).
+pub use tactician_tflite::{METADATA_NAME, TacticianMetadata as Metadata};
 
-/// Name of the metadata entry that holds [`Metadata`].
-pub const METADATA_NAME: &str = "tactician";
-
-impl Metadata {
-    /// Reads the "tactician" entry of a graph, `Ok(None)` when it has none.
-    pub fn from_graph(graph: &Graph) -> Result<Option<Metadata>> {
-        let Some((_, bytes)) = graph.metadata.iter().find(|(n, _)| n == METADATA_NAME) else {
-            return Ok(None);
-        };
-        serde_json::from_slice(bytes).map(Some).map_err(|e| {
-            Error::Metadata(format!("the \"{METADATA_NAME}\" entry is not valid: {e}"))
-        })
-    }
+/// Reads the "tactician" entry of a graph, `Ok(None)` when it has none.
+pub fn graph_metadata(graph: &Graph) -> Result<Option<Metadata>> {
+    let Some((_, bytes)) = graph.metadata.iter().find(|(n, _)| n == METADATA_NAME) else {
+        return Ok(None);
+    };
+    Metadata::from_bytes(bytes)
+        .map(Some)
+        .map_err(|e| Error::Metadata(e.to_string()))
 }
 
 /// How a [`Policy`] is set up.
@@ -305,7 +287,7 @@ impl Policy {
         opts: &PolicyOptions,
         kernels: Kernels,
     ) -> Result<Policy> {
-        let meta = Metadata::from_graph(graph)?;
+        let meta = graph_metadata(graph)?;
         if let Some(device) = &opts.device_encoder_hash {
             match &meta {
                 Some(m) if &m.encoder_hash == device => {}

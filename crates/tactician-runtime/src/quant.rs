@@ -21,50 +21,10 @@ pub fn round_i32(x: f32) -> i32 {
     t + i32::from(frac >= 0.5) - i32::from(frac <= -0.5)
 }
 
-/// Splits a positive real multiplier into a Q31 fixed-point value and a power-of-two shift,
-/// as TFLite's `QuantizeMultiplier` (so that `m ≈ q · 2^(shift - 31)`).
-pub fn quantize_multiplier(m: f64) -> (i32, i32) {
-    if m == 0.0 || !m.is_finite() {
-        return (0, 0);
-    }
-    let (q, mut shift) = frexp(m);
-    let mut q_fixed = (q * (1i64 << 31) as f64).round() as i64;
-    if q_fixed == 1i64 << 31 {
-        q_fixed /= 2;
-        shift += 1;
-    }
-    if shift < -31 {
-        shift = 0;
-        q_fixed = 0;
-    }
-    if shift > 30 {
-        shift = 30;
-        q_fixed = (1i64 << 31) - 1;
-    }
-    (q_fixed as i32, shift)
-}
-
-/// `frexp`: `x = f · 2^e` with `0.5 <= |f| < 1`.
-fn frexp(x: f64) -> (f64, i32) {
-    if x == 0.0 || !x.is_finite() {
-        return (x, 0);
-    }
-    let bits = x.to_bits();
-    let exp = ((bits >> 52) & 0x7ff) as i32;
-    if exp == 0 {
-        // Subnormal: scale up first.
-        let (f, e) = frexp(x * (1u64 << 54) as f64);
-        return (f, e - 54);
-    }
-    let e = exp - 1022;
-    let f = f64::from_bits((bits & !(0x7ffu64 << 52)) | (1022u64 << 52));
-    (f, e)
-}
-
-// The integer requantization arithmetic is the exporter's: one definition for both sides.
+// The fixed-point arithmetic is the format's: one definition for the exporter and the engine.
 pub use tactician_tflite::quant::{
     multiply_by_quantized_multiplier, multiply_by_quantized_multiplier_double_rounding,
-    rounding_divide_by_pot, saturating_rounding_doubling_high_mul,
+    quantize_multiplier, rounding_divide_by_pot, saturating_rounding_doubling_high_mul,
 };
 
 /// Minimum and maximum of `values` (NaN ignored; ±∞ for an empty slice), lane `i` of 8

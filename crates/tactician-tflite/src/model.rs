@@ -1136,17 +1136,20 @@ fn write_options(b: &mut Builder, o: &Options) -> Option<(u8, Off)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::export::{ExportOptions, Precision, build};
-    use crate::mlp::{HiddenActivation, Mlp};
+    use tactician_export::{ExportOptions, Precision, export};
+    use tactician_formats::model::{Activation as Hidden, Mlp, ModelJson};
 
+    /// A small exported network (through its bytes: the exporter links the library itself).
     fn sample(precision: Precision) -> Model {
-        let mlp = Mlp::random(1, 6, &[5], 4, HiddenActivation::Relu, true);
+        let meta = ModelJson::new(6, vec![5], Hidden::Relu, 4, true, "random");
+        let mlp = Mlp::random(meta, 1);
         let calib: Vec<f32> = (0..60).map(|i| (i as f32 * 0.37).sin() * 3.0).collect();
-        build(
+        let bytes = export(
             &mlp,
             &ExportOptions::new(precision).with_calibration(&calib),
         )
-        .unwrap()
+        .unwrap();
+        Model::parse(&bytes).unwrap()
     }
 
     fn reparse(m: &Model) -> Result<Model, ReadError> {

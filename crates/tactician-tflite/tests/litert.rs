@@ -4,7 +4,8 @@
 
 mod common;
 
-use tactician_tflite::{ExportOptions, Model, Precision, export, reference};
+use tactician_export::{ExportOptions, Precision, export};
+use tactician_tflite::{Model, reference};
 
 const ROWS: usize = 1000;
 
@@ -20,9 +21,9 @@ fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
 fn official_interpreter_agrees() {
     let tmp = tempfile::tempdir().unwrap();
     for (name, mlp) in common::networks() {
-        let x = common::rows(100, ROWS, mlp.inputs);
-        let calib = common::rows(200, 500, mlp.inputs);
-        let float = mlp.forward(&x, ROWS);
+        let x = common::rows(100, ROWS, mlp.inputs());
+        let calib = common::rows(200, 500, mlp.inputs());
+        let float = mlp.forward_exact(&x, ROWS);
         for precision in [Precision::Float32, Precision::Dynamic, Precision::Int8] {
             let opts = ExportOptions::new(precision).with_calibration(&calib);
             let bytes = export(&mlp, &opts).unwrap();
@@ -32,7 +33,7 @@ fn official_interpreter_agrees() {
                 .join(format!("{name}-{}.tflite", precision.name()));
             std::fs::write(&path, &bytes).unwrap();
             let ours = reference::evaluate(&model, &[&x], ROWS).unwrap();
-            let runtime = run_runtime(&bytes, &x, mlp.inputs);
+            let runtime = run_runtime(&bytes, &x, mlp.inputs());
             let resolvers: &[&str] = match precision {
                 Precision::Int8 => &["auto", "reference"],
                 Precision::Dynamic => &["reference", "auto"],
@@ -40,7 +41,7 @@ fn official_interpreter_agrees() {
             };
             for resolver in resolvers {
                 let Some(official) =
-                    common::litert(tmp.path(), &path, &x, ROWS, mlp.inputs, resolver)
+                    common::litert(tmp.path(), &path, &x, ROWS, mlp.inputs(), resolver)
                 else {
                     return;
                 };

@@ -4,11 +4,10 @@
 mod common;
 
 use proptest::prelude::*;
-use tactician_tflite::export::build;
-use tactician_tflite::mlp::{HiddenActivation, Mlp};
+use tactician_export::{ExportOptions, Precision, build, export};
+use tactician_formats::model::{Activation as Hidden, Mlp};
 use tactician_tflite::{
-    Activation, BuiltinOperator as B, ExportOptions, Model, Options, Precision, ReadError,
-    TacticianMetadata, TensorType, export,
+    Activation, BuiltinOperator as B, Model, Options, ReadError, TacticianMetadata, TensorType,
 };
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -67,7 +66,7 @@ fn reads_the_official_converters_files() {
 #[test]
 fn our_files_carry_metadata_and_are_deterministic() {
     for (_, mlp) in common::networks() {
-        let calib = common::rows(5, 300, mlp.inputs);
+        let calib = common::rows(5, 300, mlp.inputs());
         for p in [Precision::Float32, Precision::Dynamic, Precision::Int8] {
             let opts = ExportOptions::new(p).with_calibration(&calib);
             let a = export(&mlp, &opts).unwrap();
@@ -75,12 +74,12 @@ fn our_files_carry_metadata_and_are_deterministic() {
             assert_eq!(a, b, "{p:?}: same network, different bytes");
             let m = Model::parse(&a).unwrap();
             let meta = TacticianMetadata::from_model(&m).unwrap().unwrap();
-            assert_eq!(meta.features, mlp.inputs);
-            assert_eq!(meta.action_names, mlp.action_names);
+            assert_eq!(meta.features, mlp.inputs());
+            assert_eq!(meta.action_names, mlp.meta.action_names);
             assert_eq!(meta.value_head, mlp.value.is_some());
-            assert_eq!(meta.encoder_hash, mlp.encoder_hash);
+            assert_eq!(meta.encoder_hash, mlp.meta.encoder_hash);
             // A different calibration sample changes int8 files only.
-            let other = common::rows(6, 300, mlp.inputs);
+            let other = common::rows(6, 300, mlp.inputs());
             let c = export(&mlp, &ExportOptions::new(p).with_calibration(&other)).unwrap();
             assert_eq!(a == c, p != Precision::Int8, "{p:?}");
         }
@@ -89,7 +88,7 @@ fn our_files_carry_metadata_and_are_deterministic() {
 
 #[test]
 fn every_truncation_is_an_error() {
-    let mlp = Mlp::random(3, 5, &[4], 3, HiddenActivation::Tanh, true);
+    let mlp = common::random(3, 5, &[4], 3, Hidden::Tanh, true);
     let calib = common::rows(1, 50, 5);
     let bytes = export(
         &mlp,
@@ -110,7 +109,7 @@ fn every_truncation_is_an_error() {
 
 #[test]
 fn bad_inputs_to_the_exporter() {
-    let mlp = Mlp::random(3, 5, &[4], 3, HiddenActivation::Relu, false);
+    let mlp = common::random(3, 5, &[4], 3, Hidden::Relu, false);
     let int8 = ExportOptions::new(Precision::Int8);
     assert!(
         export(&mlp, &int8)
@@ -142,14 +141,10 @@ fn arb_mlp() -> impl Strategy<Value = Mlp> {
         1usize..12,
         proptest::collection::vec(1usize..10, 0..3),
         1usize..8,
-        prop_oneof![
-            Just(HiddenActivation::Relu),
-            Just(HiddenActivation::Relu6),
-            Just(HiddenActivation::Tanh)
-        ],
+        prop_oneof![Just(Hidden::Relu), Just(Hidden::Relu6), Just(Hidden::Tanh)],
         any::<bool>(),
     )
-        .prop_map(|(seed, i, h, a, act, v)| Mlp::random(seed, i, &h, a, act, v))
+        .prop_map(|(seed, i, h, a, act, v)| common::random(seed, i, &h, a, act, v))
 }
 
 proptest! {
@@ -159,7 +154,7 @@ proptest! {
     #[test]
     fn writer_reader_round_trip(mlp in arb_mlp(), seed in any::<u64>(), p in 0usize..3) {
         let p = [Precision::Float32, Precision::Dynamic, Precision::Int8][p];
-        let calib = common::rows(seed, 20, mlp.inputs);
+        let calib = common::rows(seed, 20, mlp.inputs());
         let opts = ExportOptions::new(p).with_calibration(&calib);
         // A random network can be dead on the sample: export refuses it (calibration error).
         let built = build(&mlp, &opts);
@@ -178,7 +173,7 @@ proptest! {
         mlp in arb_mlp(),
         edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
     ) {
-        let calib = common::rows(9, 20, mlp.inputs);
+        let calib = common::rows(9, 20, mlp.inputs());
         // A random network can be dead on the sample (an all-zero activation): export refuses
         // that with a calibration error, which is right; such cases say nothing here.
         let exported = export(&mlp, &ExportOptions::new(Precision::Int8).with_calibration(&calib));

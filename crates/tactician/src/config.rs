@@ -276,8 +276,8 @@ pub struct VerifySection {
 impl Default for VerifySection {
     fn default() -> Self {
         Self {
-            min_f32_agreement: crate::cmd::verify::DEFAULT_GATE_F32,
-            min_int8_agreement: crate::cmd::verify::DEFAULT_GATE_QUANTIZED,
+            min_f32_agreement: tactician_export::DEFAULT_GATE_F32,
+            min_int8_agreement: tactician_export::DEFAULT_GATE_QUANTIZED,
         }
     }
 }

@@ -3,8 +3,34 @@
 
 use std::path::Path;
 use std::process::{Command, Output};
-use tactician_tflite::mlp::{HiddenActivation, Mlp, SplitMix64};
-use tactician_tflite::model_dir;
+use tactician_formats::model::{Activation, Mlp, ModelJson};
+use tactician_formats::prepared::Split;
+
+/// SplitMix64, for seeded test data.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn uniform(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// A seeded random network standing in for a trained one.
+fn network(
+    seed: u64,
+    inputs: usize,
+    hidden: &[usize],
+    actions: usize,
+    act: Activation,
+    value: bool,
+) -> Mlp {
+    let meta = ModelJson::new(inputs, hidden.to_vec(), act, actions, value, "test-encoder");
+    Mlp::random(meta, seed)
+}
 
 fn tactician(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tactician"))
@@ -17,12 +43,14 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// Writes PREPARED/{train,test}.safetensors with `features` and `legal` for `mlp`.
+/// Writes PREPARED/{train,test}.safetensors for `mlp` (random features, or all 1 when
+/// `constant`; the first action always legal and taken).
 fn prepared(dir: &Path, mlp: &Mlp, constant: bool) {
     std::fs::create_dir_all(dir).unwrap();
     let mut rng = SplitMix64(42);
+    let (f, a) = (mlp.inputs(), mlp.actions());
     for (split, n) in [("train", 600usize), ("test", 400)] {
-        let features: Vec<f32> = (0..n * mlp.inputs)
+        let x: Vec<f32> = (0..n * f)
             .map(|_| {
                 if constant {
                     1.0
@@ -31,45 +59,36 @@ fn prepared(dir: &Path, mlp: &Mlp, constant: bool) {
                 }
             })
             .collect();
-        let legal: Vec<u8> = (0..n * mlp.actions())
-            .map(|i| u8::from(i % mlp.actions() == 0 || rng.uniform() < 0.6))
+        let legal: Vec<u8> = (0..n * a)
+            .map(|i| u8::from(i % a == 0 || rng.uniform() < 0.6))
             .collect();
-        let fb: Vec<u8> = features.iter().flat_map(|v| v.to_le_bytes()).collect();
-        let views = vec![
-            (
-                "features".to_owned(),
-                safetensors::tensor::TensorView::new(
-                    safetensors::Dtype::F32,
-                    vec![n, mlp.inputs],
-                    &fb,
-                )
-                .unwrap(),
-            ),
-            (
-                "legal".to_owned(),
-                safetensors::tensor::TensorView::new(
-                    safetensors::Dtype::U8,
-                    vec![n, mlp.actions()],
-                    &legal,
-                )
-                .unwrap(),
-            ),
-        ];
-        let bytes = safetensors::serialize(views, None).unwrap();
-        std::fs::write(dir.join(format!("{split}.safetensors")), bytes).unwrap();
+        let split_data = Split {
+            rows: n,
+            features: f,
+            actions: a,
+            x,
+            legal,
+            action: vec![0; n],
+            weight: vec![1.0; n],
+            value: vec![0.0; n],
+        };
+        split_data
+            .write(&dir.join(format!("{split}.safetensors")))
+            .unwrap();
     }
 }
 
 #[test]
 fn export_then_verify() {
     let tmp = tempfile::tempdir().unwrap();
-    let mlp = Mlp::random(5, 24, &[32, 32], 8, HiddenActivation::Relu, true);
+    let mlp = network(5, 24, &[32, 32], 8, Activation::Relu, true);
     let (model, data, out) = (
         tmp.path().join("model"),
         tmp.path().join("prepared"),
         tmp.path().join("export"),
     );
-    model_dir::save(&mlp, &model).unwrap();
+    std::fs::create_dir_all(&model).unwrap();
+    mlp.write(&model, &[]).unwrap();
     prepared(&data, &mlp, false);
 
     let o = tactician(&[
@@ -147,28 +166,46 @@ fn export_then_verify() {
             .any(|o| o == "QUANTIZE")
     );
 
-    // An impossible gate fails the command.
-    let o = tactician(&[
-        "verify",
-        s(&out),
-        "--model",
-        s(&model),
-        "--data",
-        s(&data),
-        "--min-int8-agreement",
-        "1.5",
-    ]);
+    // A gate that is not a fraction is refused; a gate above what a file reaches fails the
+    // command after printing the report.
+    let verify_with = |gate: &str| {
+        tactician(&[
+            "verify",
+            s(&out),
+            "--model",
+            s(&model),
+            "--data",
+            s(&data),
+            "--min-int8-agreement",
+            gate,
+        ])
+    };
+    let o = verify_with("1.5");
     assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("verification failed"));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("FAIL"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("gate 1.5 is not a fraction"), "{err}");
+    let lowest = files
+        .iter()
+        .map(|f| f["top1_agreement"].as_f64().unwrap())
+        .fold(1.0, f64::min);
+    let gate = format!("{}", (lowest + 1e-9).min(1.0));
+    let o = verify_with(&gate);
+    if lowest < 1.0 {
+        assert!(!o.status.success());
+        assert!(String::from_utf8_lossy(&o.stderr).contains("verification failed"));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("FAIL"));
+    } else {
+        assert!(o.status.success());
+    }
 }
 
 #[test]
 fn bad_input_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
-    let mlp = Mlp::random(6, 10, &[8], 4, HiddenActivation::Tanh, false);
+    let mlp = network(6, 10, &[8], 4, Activation::Tanh, false);
     let (model, data) = (tmp.path().join("model"), tmp.path().join("prepared"));
-    model_dir::save(&mlp, &model).unwrap();
+    std::fs::create_dir_all(&model).unwrap();
+    mlp.write(&model, &[]).unwrap();
 
     // int8 without a representative sample.
     let out = tmp.path().join("e1");
@@ -267,4 +304,95 @@ fn bench_export_measures_every_precision() {
         }
         assert!(r["ratio"].is_null());
     }
+}
+
+#[test]
+fn an_export_is_all_or_nothing_and_verify_trusts_only_its_manifest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mlp = network(8, 12, &[16], 5, Activation::Relu, true);
+    let (model, data, out) = (
+        tmp.path().join("model"),
+        tmp.path().join("prepared"),
+        tmp.path().join("export"),
+    );
+    std::fs::create_dir_all(&model).unwrap();
+    mlp.write(&model, &[]).unwrap();
+    prepared(&data, &mlp, false);
+    let export = |quantize: &str| {
+        tactician(&[
+            "export",
+            s(&model),
+            "--out",
+            s(&out),
+            "--calibration",
+            s(&data),
+            "--quantize",
+            quantize,
+        ])
+    };
+    let verify = || {
+        tactician(&[
+            "verify",
+            s(&out),
+            "--model",
+            s(&model),
+            "--data",
+            s(&data),
+            "--min-int8-agreement",
+            "0.5",
+        ])
+    };
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    assert!(export("all").status.success());
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("export.json")).unwrap()).unwrap();
+    assert_eq!(manifest["files"].as_array().unwrap().len(), 3);
+    // A new export replaces the old one's files, stale ones included, and nothing else.
+    let o = export("none");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["export.json", "model-f32.tflite", "notes.txt"]);
+    assert!(verify().status.success());
+    // A file the manifest lists is missing, or not the one it lists: verify refuses.
+    let f32_path = out.join("model-f32.tflite");
+    let bytes = std::fs::read(&f32_path).unwrap();
+    std::fs::remove_file(&f32_path).unwrap();
+    let o = verify();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("model-f32.tflite is listed in export.json but missing"),
+        "{err}"
+    );
+    std::fs::write(&f32_path, &bytes[..bytes.len() - 16]).unwrap();
+    let err = String::from_utf8_lossy(&verify().stderr).into_owned();
+    assert!(err.contains("is not the file export.json lists"), "{err}");
+    std::fs::write(&f32_path, &bytes).unwrap();
+    std::fs::remove_file(out.join("export.json")).unwrap();
+    let err = String::from_utf8_lossy(&verify().stderr).into_owned();
+    assert!(
+        err.contains("no export.json: not a complete export"),
+        "{err}"
+    );
+    // An output that is or lies inside an input is refused before anything is written.
+    for bad in [model.clone(), model.join("export"), data.clone()] {
+        let o = tactician(&[
+            "export",
+            s(&model),
+            "--out",
+            s(&bad),
+            "--calibration",
+            s(&data),
+        ]);
+        assert!(!o.status.success());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("refusing to write"), "{err}");
+    }
+    assert!(!model.join("export").exists());
+    assert!(Mlp::load(&model).is_ok());
 }

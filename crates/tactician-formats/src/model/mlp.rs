@@ -142,16 +142,30 @@ impl Mlp {
         policy: Dense,
         value: Option<Dense>,
     ) -> Result<Self, String> {
+        let mlp = Self {
+            meta,
+            hidden,
+            policy,
+            value,
+        };
+        mlp.validate()?;
+        Ok(mlp)
+    }
+
+    /// Checks what [`Mlp::new`] checks (the fields are public, so a network can be changed
+    /// after it was built).
+    pub fn validate(&self) -> Result<(), String> {
+        let meta = &self.meta;
         meta.check()?;
-        if hidden.len() != meta.hidden.len() {
+        if self.hidden.len() != meta.hidden.len() {
             return Err(format!(
                 "{} hidden layers, the description has {}",
-                hidden.len(),
+                self.hidden.len(),
                 meta.hidden.len()
             ));
         }
         let mut width = meta.inputs;
-        for (i, (d, &h)) in hidden.iter().zip(&meta.hidden).enumerate() {
+        for (i, (d, &h)) in self.hidden.iter().zip(&meta.hidden).enumerate() {
             let name = format!("dense.{i}");
             d.check(&name)?;
             if d.inputs != width || d.outputs != h {
@@ -162,14 +176,14 @@ impl Mlp {
             }
             width = h;
         }
-        policy.check("policy")?;
-        if policy.inputs != width || policy.outputs != meta.actions {
+        self.policy.check("policy")?;
+        if self.policy.inputs != width || self.policy.outputs != meta.actions {
             return Err(format!(
                 "layer policy is {}x{}, expected {}x{width}",
-                policy.outputs, policy.inputs, meta.actions
+                self.policy.outputs, self.policy.inputs, meta.actions
             ));
         }
-        match (&value, meta.value_head) {
+        match (&self.value, meta.value_head) {
             (Some(v), true) => {
                 v.check("value")?;
                 if v.inputs != width || v.outputs != 1 {
@@ -185,12 +199,7 @@ impl Mlp {
                 return Err("the description has a value head, the layers do not".into());
             }
         }
-        Ok(Self {
-            meta,
-            hidden,
-            policy,
-            value,
-        })
+        Ok(())
     }
 
     /// A network for `meta` with weights drawn uniformly from `±sqrt(6 / inputs)` and biases

@@ -143,8 +143,8 @@ impl ModelJson {
         }
     }
 
-    /// Checks the description's own consistency: the format, non-zero widths, one name per
-    /// feature and per action.
+    /// Checks the description's own consistency: the format, non-zero widths (no hidden layer
+    /// is allowed: a linear policy), one name per feature and per action.
     pub fn check(&self) -> Result<(), String> {
         if self.format != MODEL_FORMAT {
             return Err(format!(
@@ -154,9 +154,6 @@ impl ModelJson {
         }
         if self.inputs == 0 || self.actions == 0 {
             return Err("a model needs at least one input and one action".into());
-        }
-        if self.hidden.is_empty() {
-            return Err("a model needs at least one hidden layer".into());
         }
         if let Some(i) = self.hidden.iter().position(|&h| h == 0) {
             return Err(format!("hidden layer {i} has width 0"));

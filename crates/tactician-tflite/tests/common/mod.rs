@@ -4,7 +4,47 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use tactician_tflite::mlp::{HiddenActivation, Mlp, SplitMix64};
+use tactician_formats::model::{Activation, Mlp, ModelJson};
+
+/// SplitMix64: seeded test inputs.
+pub struct SplitMix64(pub u64);
+
+impl SplitMix64 {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    pub fn uniform(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// A random network (the same arguments give the same weights).
+pub fn random(
+    seed: u64,
+    inputs: usize,
+    hidden: &[usize],
+    actions: usize,
+    activation: Activation,
+    value_head: bool,
+) -> Mlp {
+    let mut meta = ModelJson::new(
+        inputs,
+        hidden.to_vec(),
+        activation,
+        actions,
+        value_head,
+        "random",
+    );
+    meta.model_version = format!("random-{seed}");
+    Mlp::random(meta, seed)
+}
 
 /// Seeded input rows in roughly the range of normalized-then-raw features.
 pub fn rows(seed: u64, n: usize, features: usize) -> Vec<f32> {
@@ -27,30 +67,20 @@ pub fn networks() -> Vec<(&'static str, Mlp)> {
     vec![
         (
             "relu",
-            Mlp::random(11, 40, &[64, 48], 12, HiddenActivation::Relu, true),
+            random(11, 40, &[64, 48], 12, Activation::Relu, true),
         ),
-        (
-            "tanh",
-            Mlp::random(12, 33, &[32], 9, HiddenActivation::Tanh, true),
-        ),
+        ("tanh", random(12, 33, &[32], 9, Activation::Tanh, true)),
         (
             "relu6-nohead",
-            Mlp::random(13, 20, &[24, 24, 16], 7, HiddenActivation::Relu6, false),
+            random(13, 20, &[24, 24, 16], 7, Activation::Relu6, false),
         ),
     ]
 }
 
-/// The Python interpreter the tests use: $TACTICIAN_PYTHON, else /work/venv/bin/python,
-/// else python3.
+/// The Python interpreter the tests use: $TACTICIAN_PYTHON (which `./scripts/test` sets to
+/// its venv), else `python3` from `PATH`.
 pub fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("TACTICIAN_PYTHON") {
-        return p.into();
-    }
-    let venv = Path::new("/work/venv/bin/python");
-    if venv.exists() {
-        return venv.into();
-    }
-    "python3".into()
+    std::env::var_os("TACTICIAN_PYTHON").map_or_else(|| "python3".into(), PathBuf::from)
 }
 
 /// Whether we run under CI (missing tools are failures there).

@@ -5,7 +5,8 @@ use crate::cli::BenchExportArgs;
 use anyhow::Context;
 use serde::Serialize;
 use std::time::Instant;
-use tactician_tflite::{ExportOptions, HiddenActivation, Mlp, Precision, export, model_dir};
+use tactician_export::{ExportOptions, Precision, export};
+use tactician_formats::model::{Activation, Mlp, ModelJson};
 
 /// One precision's measurement.
 #[derive(Debug, Serialize)]
@@ -51,10 +52,10 @@ fn converter(
             cmd.arg("--model").arg(dir);
         }
         None => {
-            cmd.args(["--inputs", &mlp.inputs.to_string()])
+            cmd.args(["--inputs", &mlp.inputs().to_string()])
                 .args(["--hidden", &hidden.join(",")])
-                .args(["--actions", &mlp.policy.outputs.to_string()])
-                .args(["--activation", mlp.activation.name()]);
+                .args(["--actions", &mlp.actions().to_string()])
+                .args(["--activation", mlp.activation().name()]);
             if mlp.value.is_some() {
                 cmd.arg("--value-head");
             }
@@ -67,24 +68,28 @@ fn converter(
 pub fn run(args: BenchExportArgs) -> anyhow::Result<()> {
     let repeats = args.repeats.max(1);
     let mlp = match &args.model {
-        Some(dir) => model_dir::load(dir)
-            .with_context(|| format!("cannot load the model in {}", dir.display()))?,
-        None => Mlp::random(7, 192, &[256, 256], 32, HiddenActivation::Relu, false),
+        Some(dir) => {
+            Mlp::load(dir).with_context(|| format!("cannot load the model in {}", dir.display()))?
+        }
+        None => {
+            let meta = ModelJson::new(192, vec![256, 256], Activation::Relu, 32, false, "random");
+            Mlp::random(meta, 7)
+        }
     };
     let network = format!(
         "{}-{}-{}{}",
-        mlp.inputs,
+        mlp.inputs(),
         mlp.hidden
             .iter()
             .map(|d| d.outputs.to_string())
             .collect::<Vec<_>>()
             .join("-"),
-        mlp.policy.outputs,
+        mlp.actions(),
         if mlp.value.is_some() { " + value" } else { "" }
     );
     // The peer's representative sample: 200 rows uniform in [-2, 4).
     let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    let calibration: Vec<f32> = (0..200 * mlp.inputs)
+    let calibration: Vec<f32> = (0..200 * mlp.inputs())
         .map(|_| {
             state = state
                 .wrapping_mul(6_364_136_223_846_793_005)

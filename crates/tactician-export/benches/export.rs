@@ -1,10 +1,10 @@
 //! Export speed against the official converter, in one run.
 //!
-//! `cargo bench -p tactician-tflite --features model-dir --bench export`
+//! `cargo bench -p tactician-export --bench export`
 //!
 //! Measures our float32 and int8 exports (int8 includes calibrating on 1,000 rows) of a
 //! trainer-sized MLP with criterion, then, when a Python with tensorflow is available
-//! (`$TACTICIAN_TF_PYTHON`, else /work/venv-tf/bin/python), runs bench/peer/export_keras.py on
+//! (`$TACTICIAN_TF_PYTHON`), runs bench/peer/export_keras.py on
 //! the same network and weights (`TFLiteConverter.from_keras_model(...).convert()`) and prints
 //! the ratios. The network comes from `$TACTICIAN_BENCH_MODEL` (a model folder) when set.
 
@@ -13,20 +13,31 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
-use tactician_tflite::mlp::{HiddenActivation, Mlp, SplitMix64};
-use tactician_tflite::{ExportOptions, Precision, export, model_dir};
+use tactician_export::{ExportOptions, Precision, export};
+use tactician_formats::model::{Activation, Mlp, ModelJson};
 
 fn network() -> Mlp {
     match std::env::var_os("TACTICIAN_BENCH_MODEL") {
-        Some(dir) => model_dir::load(Path::new(&dir)).expect("TACTICIAN_BENCH_MODEL"),
-        None => Mlp::random(7, 96, &[256, 256], 16, HiddenActivation::Relu, true),
+        Some(dir) => Mlp::load(Path::new(&dir)).expect("TACTICIAN_BENCH_MODEL"),
+        None => {
+            let meta = ModelJson::new(96, vec![256, 256], Activation::Relu, 16, true, "random");
+            Mlp::random(meta, 7)
+        }
     }
 }
 
+/// Seeded uniform rows in [-2, 4).
 fn calibration(mlp: &Mlp) -> Vec<f32> {
-    let mut rng = SplitMix64(3);
-    (0..1000 * mlp.inputs)
-        .map(|_| rng.uniform() as f32 * 6.0 - 2.0)
+    let mut state = 3u64;
+    (0..1000 * mlp.inputs())
+        .map(|_| {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            ((z >> 11) as f64 / (1u64 << 53) as f64) as f32 * 6.0 - 2.0
+        })
         .collect()
 }
 
@@ -43,11 +54,7 @@ fn time(mut f: impl FnMut(), min: Duration) -> f64 {
 }
 
 fn peer_python() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("TACTICIAN_TF_PYTHON") {
-        return Some(p.into());
-    }
-    let p = Path::new("/work/venv-tf/bin/python");
-    p.exists().then(|| p.to_path_buf())
+    std::env::var_os("TACTICIAN_TF_PYTHON").map(PathBuf::from)
 }
 
 fn main() {
@@ -77,7 +84,7 @@ fn main() {
     );
     println!(
         "network: {} inputs, hidden {:?}, {} actions, value head {}",
-        mlp.inputs,
+        mlp.inputs(),
         mlp.hidden.iter().map(|d| d.outputs).collect::<Vec<_>>(),
         mlp.actions(),
         mlp.value.is_some()
@@ -93,7 +100,7 @@ fn main() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    model_dir::save(&mlp, dir.path()).unwrap();
+    mlp.write(dir.path(), &[]).unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/peer/export_keras.py");
     for (q, ours) in [("none", ours_f32), ("int8", ours_int8)] {
         let out = Command::new(&py)
