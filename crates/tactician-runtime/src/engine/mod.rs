@@ -2,36 +2,18 @@
 //! kernel-ready form, plans every activation and scratch buffer once into one arena, and runs
 //! without touching the heap.
 
-use std::ops::Range;
+mod arena;
+mod builder;
+mod plan;
 
 use crate::error::{Error, Result};
 use crate::graph::{DType, Graph, OpKind, Quantization, Tensor};
 use crate::kernels::{Isa, Kernels, PackedF32, PackedI8};
 use crate::quant::{self, Activation};
 
-/// Alignment of every arena region (a cache line).
-const ALIGN: usize = 64;
-
-/// A planned arena region: byte offset and bytes per batch row.
-#[derive(Debug, Clone, Copy, Default)]
-struct Reg {
-    off: usize,
-    row_bytes: usize,
-}
-
-impl Reg {
-    fn range(&self, n: usize) -> Range<usize> {
-        self.off..self.off + self.row_bytes * n
-    }
-}
-
-/// A buffer the planner places: its size per batch row and the steps it is live for.
-#[derive(Debug, Clone, Copy)]
-struct Value {
-    row_bytes: usize,
-    first: usize,
-    last: usize,
-}
+use arena::{as_f32, as_f32_mut, as_i8, as_i8_mut, as_i32_mut, disjoint, internal};
+use builder::{Builder, act_q, const_f32, const_i8, const_i32, unsupported};
+use plan::{Reg, plan};
 
 /// A binary operand: another activation (per-row length 1 or the output's) or a constant.
 #[derive(Debug, Clone)]
@@ -208,84 +190,6 @@ pub struct Engine {
     stats: Stats,
 }
 
-fn unsupported(op_index: usize, op: &str, reason: impl Into<String>) -> Error {
-    Error::UnsupportedOp {
-        op_index,
-        op: op.to_string(),
-        reason: reason.into(),
-    }
-}
-
-fn internal(what: impl std::fmt::Display) -> Error {
-    Error::Internal(what.to_string())
-}
-
-/// Builder state shared by the per-operator translations.
-struct Builder<'g> {
-    g: &'g Graph,
-    kernels: Kernels,
-    batched: bool,
-    /// Value id of each activation tensor, once written (or a graph input).
-    value_of: Vec<Option<usize>>,
-    values: Vec<Value>,
-    probabilities: Vec<bool>,
-}
-
-fn elements(shape: &[i32]) -> Option<usize> {
-    shape.iter().try_fold(1usize, |acc, &d| {
-        usize::try_from(d).ok().and_then(|d| acc.checked_mul(d))
-    })
-}
-
-fn const_f32(t: &Tensor) -> Option<Vec<f32>> {
-    let d = t.data.as_ref()?;
-    Some(
-        d.chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect(),
-    )
-}
-
-fn const_i32(t: &Tensor) -> Option<Vec<i32>> {
-    let d = t.data.as_ref()?;
-    Some(
-        d.chunks_exact(4)
-            .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect(),
-    )
-}
-
-fn const_i8(t: &Tensor) -> Option<Vec<i8>> {
-    Some(t.data.as_ref()?.iter().map(|&b| b as i8).collect())
-}
-
-/// Per-tensor quantization (scale, zero point), checked to be usable.
-fn per_tensor(t: &Tensor) -> std::result::Result<(f32, i32), String> {
-    let q = t
-        .quant
-        .as_ref()
-        .ok_or_else(|| format!("int8 tensor '{}' has no quantization parameters", t.name))?;
-    if q.scale.len() != 1 || q.zero_point.len() > 1 {
-        return Err(format!(
-            "tensor '{}' needs per-tensor quantization, has {} scales",
-            t.name,
-            q.scale.len()
-        ));
-    }
-    let scale = q.scale[0];
-    if !(scale.is_finite() && scale > 0.0) {
-        return Err(format!(
-            "tensor '{}' has quantization scale {scale}",
-            t.name
-        ));
-    }
-    let zp = q.zero_point.first().copied().unwrap_or(0);
-    if !(-128..=127).contains(&zp) {
-        return Err(format!("tensor '{}' has int8 zero point {zp}", t.name));
-    }
-    Ok((scale, zp as i32))
-}
-
 /// Per-output-channel scales of a weight tensor `[rows, cols]` (one scale broadcast to all
 /// rows for per-tensor quantization) and its zero point.
 fn channel_scales(t: &Tensor, rows: usize) -> std::result::Result<(Vec<f32>, i32), String> {
@@ -318,92 +222,6 @@ fn channel_scales(t: &Tensor, rows: usize) -> std::result::Result<(Vec<f32>, i32
     }
     Ok((scales, zp as i32))
 }
-
-impl<'g> Builder<'g> {
-    fn tensor(&self, op_index: usize, op: &str, idx: i32) -> Result<&'g Tensor> {
-        usize::try_from(idx)
-            .ok()
-            .and_then(|i| self.g.tensors.get(i))
-            .ok_or_else(|| unsupported(op_index, op, format!("tensor index {idx} out of range")))
-    }
-
-    /// Values per batch row of an activation tensor.
-    fn row_of(&self, t: &Tensor) -> Option<usize> {
-        if self.batched {
-            elements(t.shape.get(1..)?)
-        } else {
-            elements(&t.shape)
-        }
-    }
-
-    /// The value id of an activation input (must have been written).
-    fn read(&mut self, op_index: usize, op: &str, idx: i32, step: usize) -> Result<usize> {
-        let t = self.tensor(op_index, op, idx)?;
-        if t.data.is_some() {
-            return Err(unsupported(
-                op_index,
-                op,
-                format!(
-                    "constant tensor '{}' where an activation is expected",
-                    t.name
-                ),
-            ));
-        }
-        let v = self.value_of[idx as usize].ok_or_else(|| {
-            unsupported(
-                op_index,
-                op,
-                format!("tensor '{}' is read before it is written", t.name),
-            )
-        })?;
-        self.values[v].last = self.values[v].last.max(step);
-        Ok(v)
-    }
-
-    /// Creates the value of an activation output.
-    fn write(&mut self, op_index: usize, op: &str, idx: i32, step: usize) -> Result<usize> {
-        let t = self.tensor(op_index, op, idx)?;
-        if t.data.is_some() || self.value_of[idx as usize].is_some() {
-            return Err(unsupported(
-                op_index,
-                op,
-                format!("output tensor '{}' is constant or written twice", t.name),
-            ));
-        }
-        let row = self.row_of(t).ok_or_else(|| {
-            unsupported(
-                op_index,
-                op,
-                format!("tensor '{}' has shape {:?}", t.name, t.shape),
-            )
-        })?;
-        let size = match t.dtype {
-            DType::F32 | DType::I32 => 4,
-            DType::I8 => 1,
-            DType::Other(ref n) => {
-                return Err(unsupported(
-                    op_index,
-                    op,
-                    format!("tensor type {n} is not supported"),
-                ));
-            }
-        };
-        let v = self.scratch(row * size, step);
-        self.value_of[idx as usize] = Some(v);
-        Ok(v)
-    }
-
-    fn scratch(&mut self, row_bytes: usize, step: usize) -> usize {
-        self.values.push(Value {
-            row_bytes,
-            first: step,
-            last: step,
-        });
-        self.probabilities.push(false);
-        self.values.len() - 1
-    }
-}
-
 impl Engine {
     /// Validates and plans `graph` for batches of up to `max_batch` rows, with the fastest
     /// kernels this CPU supports.
@@ -572,56 +390,6 @@ impl Engine {
         }
         Ok(())
     }
-}
-
-/// Greedy-by-size placement: the largest buffers first, each at the lowest aligned offset not
-/// overlapping any already placed buffer whose lifetime intersects its own.
-fn plan(values: &[Value], max_batch: usize) -> Result<(Vec<Reg>, usize)> {
-    let size = |v: &Value| -> Result<usize> {
-        v.row_bytes
-            .checked_mul(max_batch)
-            .map(|s| s.div_ceil(ALIGN) * ALIGN)
-            .ok_or_else(|| Error::Unsupported("tensor sizes overflow".into()))
-    };
-    let mut order: Vec<usize> = (0..values.len()).collect();
-    let sizes = values.iter().map(size).collect::<Result<Vec<_>>>()?;
-    order.sort_by_key(|&i| (std::cmp::Reverse(sizes[i]), i));
-    let mut placed: Vec<(usize, usize, usize)> = Vec::new(); // (value, start, end)
-    let mut regs = vec![Reg::default(); values.len()];
-    let mut total = 0usize;
-    for &i in &order {
-        let v = values[i];
-        let mut busy: Vec<(usize, usize)> = placed
-            .iter()
-            .filter(|&&(j, _, _)| values[j].first <= v.last && v.first <= values[j].last)
-            .map(|&(_, s, e)| (s, e))
-            .collect();
-        busy.sort_unstable();
-        let mut off = 0usize;
-        for (s, e) in busy {
-            if off + sizes[i] <= s {
-                break;
-            }
-            off = off.max(e);
-        }
-        placed.push((i, off, off + sizes[i]));
-        regs[i] = Reg {
-            off,
-            row_bytes: v.row_bytes,
-        };
-        total = total.max(off + sizes[i]);
-    }
-    if total > (1usize << 31) {
-        return Err(Error::Unsupported(format!(
-            "the model needs {total} bytes of activations"
-        )));
-    }
-    Ok((regs, total))
-}
-
-/// Quantization of an int8 activation, as an error naming the op when unusable.
-fn act_q(oi: usize, op: &str, t: &Tensor) -> Result<(f32, i32)> {
-    per_tensor(t).map_err(|e| unsupported(oi, op, e))
 }
 
 fn lut(xq: (f32, i32), yq: (f32, i32), f: impl Fn(f32) -> f32) -> Box<[i8; 256]> {
@@ -1119,30 +887,6 @@ fn translate(
             })
         }
     }
-}
-
-fn disjoint<const N: usize>(arena: &mut [u8], ranges: [Range<usize>; N]) -> Result<[&mut [u8]; N]> {
-    arena.get_disjoint_mut(ranges).map_err(internal)
-}
-
-fn as_f32(b: &[u8]) -> Result<&[f32]> {
-    bytemuck::try_cast_slice(b).map_err(internal)
-}
-
-fn as_f32_mut(b: &mut [u8]) -> Result<&mut [f32]> {
-    bytemuck::try_cast_slice_mut(b).map_err(internal)
-}
-
-fn as_i32_mut(b: &mut [u8]) -> Result<&mut [i32]> {
-    bytemuck::try_cast_slice_mut(b).map_err(internal)
-}
-
-fn as_i8(b: &[u8]) -> &[i8] {
-    bytemuck::cast_slice(b)
-}
-
-fn as_i8_mut(b: &mut [u8]) -> &mut [i8] {
-    bytemuck::cast_slice_mut(b)
 }
 
 fn exec(step: &Step, kernels: &Kernels, regs: &[Reg], arena: &mut [u8], n: usize) -> Result<()> {
