@@ -3,7 +3,7 @@
 //! constant tensors and per-tensor quantization, and the error naming the refused operator.
 
 use crate::error::{Error, Result};
-use crate::graph::{DType, Graph, Tensor};
+use crate::graph::{DType, Graph, Op, Tensor};
 use crate::kernels::Kernels;
 
 use super::plan::Value;
@@ -89,6 +89,19 @@ fn per_tensor(t: &Tensor) -> std::result::Result<(f32, i32), String> {
 /// Quantization of an int8 activation, as an error naming the op when unusable.
 pub(super) fn act_q(oi: usize, op: &str, t: &Tensor) -> Result<(f32, i32)> {
     per_tensor(t).map_err(|e| unsupported(oi, op, e))
+}
+
+/// Checks that operator `oi` (`op`, named `name`) has at least `n_in` inputs and exactly
+/// `n_out` outputs.
+pub(super) fn arity(oi: usize, name: &str, op: &Op, n_in: usize, n_out: usize) -> Result<()> {
+    if op.inputs.len() < n_in || op.outputs.len() != n_out {
+        return Err(unsupported(
+            oi,
+            name,
+            format!("expected {n_in} inputs and {n_out} outputs"),
+        ));
+    }
+    Ok(())
 }
 
 impl<'g> Builder<'g> {
