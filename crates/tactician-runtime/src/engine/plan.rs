@@ -18,6 +18,7 @@ pub(super) struct Reg {
 
 impl Reg {
     /// The region's bytes for a batch of `n` rows.
+    #[inline]
     pub(super) fn range(&self, n: usize) -> Range<usize> {
         self.off..self.off + self.row_bytes * n
     }

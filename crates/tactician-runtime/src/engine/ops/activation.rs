@@ -18,6 +18,7 @@ pub(in crate::engine) enum Unary {
 }
 
 impl Unary {
+    #[inline]
     fn f(self, x: f32) -> f32 {
         match self {
             Unary::Relu => x.max(0.0),
@@ -106,6 +107,7 @@ impl Step {
     }
 
     /// Applies the activation to `n` batch rows.
+    #[inline]
     pub(in crate::engine) fn exec(&self, regs: &[Reg], arena: &mut [u8], n: usize) -> Result<()> {
         let r = |v: usize| regs[v].range(n);
         match self {

@@ -107,6 +107,7 @@ impl Step {
     }
 
     /// Computes `n` batch rows.
+    #[inline]
     pub(in crate::engine) fn exec(&self, regs: &[Reg], arena: &mut [u8], n: usize) -> Result<()> {
         let r = |v: usize| regs[v].range(n);
         let Step {

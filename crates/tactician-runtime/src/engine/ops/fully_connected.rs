@@ -320,6 +320,7 @@ impl Step {
     }
 
     /// Runs the layer on `n` batch rows.
+    #[inline]
     pub(in crate::engine) fn exec(
         &self,
         kernels: &Kernels,

@@ -4,6 +4,11 @@
 //! Each family module owns both halves of its operators: the translation from the graph's
 //! operator (every check and error message) to a step with its constants in kernel-ready form,
 //! and that step's execution on the arena.
+//!
+//! The `exec` methods, and the small helpers they call from other modules (arena views,
+//! [`crate::quant::Activation::apply_f32`]), are `#[inline]`: the compiler then builds
+//! `Engine::run` as one loop with every operator's code inlined, as if they were one module,
+//! with no call per step.
 
 mod activation;
 mod binary;
@@ -88,6 +93,7 @@ pub(super) fn translate(
 
 impl Step {
     /// Runs the step on the first `n` rows of the arena's planned regions `regs`.
+    #[inline]
     pub(super) fn exec(
         &self,
         kernels: &Kernels,

@@ -88,6 +88,7 @@ impl Step {
     }
 
     /// Converts `n` batch rows.
+    #[inline]
     pub(in crate::engine) fn exec(
         &self,
         kernels: &Kernels,

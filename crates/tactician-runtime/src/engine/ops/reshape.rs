@@ -46,6 +46,7 @@ impl Step {
     }
 
     /// Copies `n` batch rows.
+    #[inline]
     pub(in crate::engine) fn exec(&self, regs: &[Reg], arena: &mut [u8], n: usize) -> Result<()> {
         let r = |v: usize| regs[v].range(n);
         let Step { x, y } = self;

@@ -105,6 +105,7 @@ impl Step {
     }
 
     /// Computes the softmax of `n` batch rows.
+    #[inline]
     pub(in crate::engine) fn exec(&self, regs: &[Reg], arena: &mut [u8], n: usize) -> Result<()> {
         let r = |v: usize| regs[v].range(n);
         match self {
@@ -157,6 +158,7 @@ impl Step {
 }
 
 /// `out = softmax(beta · x)` in float32.
+#[inline]
 fn softmax(x: impl Iterator<Item = f32> + Clone, beta: f32, out: &mut [f32]) {
     let max = x.clone().fold(f32::NEG_INFINITY, f32::max);
     let mut sum = 0.0f32;
