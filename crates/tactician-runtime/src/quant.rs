@@ -175,6 +175,7 @@ pub enum Activation {
 
 impl Activation {
     /// Applies the activation to float values in place.
+    #[inline]
     pub fn apply_f32(self, v: &mut [f32]) {
         match self {
             Activation::None => {}
