@@ -13,6 +13,8 @@
 //! - [`SkirmishEncoder`]: the acting unit's view as a feature vector.
 //! - [`strategy`]: scripted players, from random to a search-based one.
 //! - [`play`]: runs a battle between two strategies, optionally recording it.
+//! - [`game_spec`]: the game as every preparation step sees it: the encoder's spec with the
+//!   game's symmetries, [`scenarios`] and outcome rules.
 //!
 //! ```
 //! use tactician_game::{Battle, GameConfig, strategy};
@@ -28,6 +30,7 @@
 //! ```
 
 mod action;
+mod declaration;
 mod encoder;
 mod engine;
 mod event;
@@ -35,11 +38,13 @@ pub mod play;
 pub mod record;
 mod rng;
 pub mod rules;
+pub mod scenarios;
 mod state;
 pub mod strategy;
 pub mod symmetry;
 
 pub use action::{ACTION_NAMES, Action, Legal, NUM_ACTIONS};
+pub use declaration::{game_spec, outcome_rules};
 pub use encoder::{ENCODER_NAME, SkirmishEncoder};
 pub use engine::{Chances, GameError, Roll};
 pub use event::{Cause, Event, EventSink, Item, Resisted, Status};

@@ -19,6 +19,7 @@ pub use mlp::{Dense, Mlp, Output, Outputs};
 use serde::{Deserialize, Serialize};
 use tactician_battle::FeatureSpec;
 
+
 /// The `format` value of `model.json`.
 pub const MODEL_FORMAT: &str = "tactician-mlp/1";
 /// The description file of a model folder.
@@ -170,28 +171,6 @@ impl ModelJson {
                 "{} action names for {} actions",
                 self.action_names.len(),
                 self.actions
-            ));
-        }
-        Ok(())
-    }
-
-    /// Whether the model was trained for `spec`: same encoder hash, features and actions.
-    /// `Err` describes the difference.
-    pub fn check_encoder(&self, spec: &FeatureSpec) -> Result<(), String> {
-        if self.encoder_hash != spec.hash() {
-            return Err(format!(
-                "the model was trained for encoder {}, not {}",
-                self.encoder_hash,
-                spec.hash()
-            ));
-        }
-        if self.inputs != spec.num_features() || self.action_names != spec.actions() {
-            return Err(format!(
-                "the model has {} features and actions [{}], the encoder {} features and actions [{}]",
-                self.inputs,
-                self.action_names.join(", "),
-                spec.num_features(),
-                spec.actions().join(", ")
             ));
         }
         Ok(())

@@ -148,3 +148,21 @@ proptest! {
         prop_assert_eq!(linear.unwrap().tanh(), v);
     }
 }
+
+#[test]
+fn forward_matches_a_hand_computation() {
+    let mut meta = ModelJson::new(2, vec![2], Activation::Relu6, 2, true, "test");
+    meta.feature_names = vec!["a".into(), "b".into()];
+    let mut m = Mlp::random(meta, 1);
+    m.hidden[0].weight = vec![1.0, 2.0, -1.0, 0.5];
+    m.hidden[0].bias = vec![5.0, 0.0];
+    m.policy.weight = vec![1.0, 0.0, 0.5, -1.0];
+    m.policy.bias = vec![0.0, 1.0];
+    m.value.as_mut().unwrap().weight = vec![0.1, 0.2];
+    m.value.as_mut().unwrap().bias = vec![-0.5];
+    let out = m.forward(&[1.0, 3.0]);
+    // h = relu6([1+6+5, -1+1.5+0]) = [6, 0.5]
+    assert_eq!(out.logits, vec![6.0, 0.5 * 6.0 - 0.5 + 1.0]);
+    assert!((out.value.unwrap() - (0.6f32 + 0.1 - 0.5).tanh()).abs() < 1e-6);
+    assert_eq!(m.forward_exact(&[1.0, 3.0], 1).logits, out.logits);
+}

@@ -41,6 +41,18 @@ pub struct Normalization {
 }
 
 impl Normalization {
+    /// Identity statistics for `features` features (mean 0, std 1).
+    pub fn identity(features: usize) -> Self {
+        Self {
+            mean: vec![0.0; features],
+            std: vec![1.0; features],
+            std_floor: 1e-3,
+            constant_features: Vec::new(),
+            near_constant_features: Vec::new(),
+            rows: 0,
+        }
+    }
+
     /// The scale applied to feature `j`: `1 / std`, or 1 for a (near-)constant feature.
     pub fn scale(&self, j: usize) -> f32 {
         let s = self.std[j];
@@ -184,6 +196,60 @@ pub struct PreparedManifest {
 }
 
 impl PreparedManifest {
+    /// A manifest for data made with `encoder` and normalized by `normalization`, with
+    /// empty counts and reports and default settings: for tools that write prepared folders by
+    /// other means than `tactician prepare` (synthetic data, tests). Fill in what is known.
+    pub fn new(encoder: EncoderInfo, normalization: Normalization) -> Self {
+        let empty = Distribution::default();
+        Self {
+            format: PREPARED_FORMAT.to_string(),
+            encoder,
+            normalization,
+            counts: Counts {
+                read: 0,
+                removed: 0,
+                kept: 0,
+                rows: BTreeMap::new(),
+                decisions: BTreeMap::new(),
+                battles: BTreeMap::new(),
+            },
+            seed: 0,
+            source_dataset_hash: String::new(),
+            split: SplitInfo {
+                rule: String::new(),
+                ratios: BTreeMap::new(),
+                battle_ids_blake3: BTreeMap::new(),
+            },
+            filters: BTreeMap::new(),
+            players: Vec::new(),
+            balance: BalanceReport {
+                method: BalanceMethod::None,
+                actions: false,
+                rows_before: 0,
+                rows_after: 0,
+                before: empty.clone(),
+                after: empty,
+                weight_range: [1.0, 1.0],
+            },
+            augmentation: AugmentReport {
+                enabled: false,
+                reason: None,
+                available: 0,
+                symmetries: Vec::new(),
+                copies_per_row: 0,
+                rows_before: 0,
+                rows_after: 0,
+                multiplier: 1.0,
+            },
+            scenarios: ScenarioInfo {
+                names: Vec::new(),
+                reason: None,
+            },
+            config: PrepareConfig::default(),
+            files: BTreeMap::new(),
+        }
+    }
+
     /// Reads and checks `manifest.json` of the prepared folder `dir`: the format, an encoder
     /// with features and actions, and one finite normalization entry per feature.
     pub fn read(dir: &Path) -> Result<Self, FormatError> {

@@ -92,65 +92,16 @@ fn bad_rows_are_named() {
 
 fn manifest() -> PreparedManifest {
     let names = |p: &str, n: usize| (0..n).map(|i| format!("{p}{i}")).collect::<Vec<_>>();
-    PreparedManifest {
-        format: PREPARED_FORMAT.into(),
-        encoder: EncoderInfo {
-            name: "e".into(),
-            hash: "e-1".into(),
-            features: names("f", 3),
-            actions: names("a", 2),
-        },
-        normalization: Normalization {
-            mean: vec![0.0; 3],
-            std: vec![1.0, 0.0, 2.0],
-            std_floor: 1e-3,
-            constant_features: vec![],
-            near_constant_features: vec![],
-            rows: 4,
-        },
-        counts: Counts {
-            read: 4,
-            removed: 0,
-            kept: 4,
-            rows: Default::default(),
-            decisions: Default::default(),
-            battles: Default::default(),
-        },
-        seed: 0,
-        source_dataset_hash: String::new(),
-        split: SplitInfo {
-            rule: String::new(),
-            ratios: Default::default(),
-            battle_ids_blake3: Default::default(),
-        },
-        filters: Default::default(),
-        players: vec![],
-        balance: BalanceReport {
-            method: BalanceMethod::None,
-            actions: false,
-            rows_before: 4,
-            rows_after: 4,
-            before: Distribution::default(),
-            after: Distribution::default(),
-            weight_range: [1.0, 1.0],
-        },
-        augmentation: AugmentReport {
-            enabled: false,
-            reason: None,
-            available: 0,
-            symmetries: vec![],
-            copies_per_row: 0,
-            rows_before: 4,
-            rows_after: 4,
-            multiplier: 1.0,
-        },
-        scenarios: ScenarioInfo {
-            names: vec![],
-            reason: None,
-        },
-        config: PrepareConfig::default(),
-        files: Default::default(),
-    }
+    let encoder = EncoderInfo {
+        name: "e".into(),
+        hash: "e-1".into(),
+        features: names("f", 3),
+        actions: names("a", 2),
+    };
+    let mut n = Normalization::identity(3);
+    n.std[1] = 0.0;
+    n.std[2] = 2.0;
+    PreparedManifest::new(encoder, n)
 }
 
 #[test]

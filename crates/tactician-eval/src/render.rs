@@ -252,9 +252,9 @@ impl EvalReport {
                 }
             }
         }
-        if !self.quality.is_empty() {
-            let _ = writeln!(s, "\nQuality bar");
-            for c in &self.quality {
+        if !self.gates.is_empty() {
+            let _ = writeln!(s, "\nGates");
+            for c in &self.gates {
                 let _ = writeln!(
                     s,
                     "  {} {}: {} (target {})",

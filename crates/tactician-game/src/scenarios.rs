@@ -1,33 +1,33 @@
-//! The test scenarios: hand-built game situations with the actions a good player would take.
+//! The game's scenarios: hand-built situations with the actions a good player would take,
+//! by which a trained policy is judged beside its accuracy.
 //!
 //! Each is built through the game's API (a [`Setup`] and [`Snapshot`] checked by
 //! [`Battle::from_snapshot`]), encoded with the built-in encoder, and checked when built: every
 //! acceptable action is legal, and playing the scenario's sure actions in the engine has the
 //! effect the scenario is named after (an enemy knocked out, an ally healed, a tile left...).
+//! Beside the encoded view, each scenario carries the position itself ([`Position`]), so it can
+//! be replayed.
 
-use super::PrepareError;
-use serde::{Deserialize, Serialize};
-use tactician_battle::FeatureSpec;
-use tactician_game::rules::Terrain;
-use tactician_game::{
+use crate::rules::Terrain;
+use crate::{
     Action, Battle, Class, GameConfig, Setup, SkirmishEncoder, Snapshot, UnitId, UnitState, Weather,
 };
+use serde::{Deserialize, Serialize};
+use tactician_battle::{Scenario, ScenarioState};
 
-/// One scenario, as written to `scenarios.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Scenario {
-    /// Unique snake_case name.
+/// Why a scenario could not be built (a defect of its definition).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("scenario {name:?}: {message}")]
+pub struct ScenarioError {
+    /// The scenario.
     pub name: String,
-    /// What the situation is and what a good player does.
-    pub description: String,
-    /// The acting unit's features (the encoder's layout).
-    pub features: Vec<f32>,
-    /// The legal mask, one 0/1 per action.
-    pub legal: Vec<u8>,
-    /// The names of the actions that count as right.
-    pub acceptable: Vec<String>,
-    /// The encoder the features were made with.
-    pub encoder: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// The position of a scenario, written after its encoded view.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Position {
     /// The acting unit as `[side, slot]`.
     pub actor: UnitId,
     /// The game state: rules, map, teams.
@@ -225,8 +225,8 @@ fn specs() -> Vec<Spec> {
     ]
 }
 
-fn build(s: &Spec) -> Result<(Scenario, Battle), PrepareError> {
-    let err = |message: String| PrepareError::Scenario {
+fn build(s: &Spec) -> Result<(Scenario, Battle), ScenarioError> {
+    let err = |message: String| ScenarioError {
         name: s.name.to_string(),
         message,
     };
@@ -269,34 +269,24 @@ fn build(s: &Spec) -> Result<(Scenario, Battle), PrepareError> {
             name: s.name.to_string(),
             description: s.description.to_string(),
             features,
-            legal: (0..tactician_game::NUM_ACTIONS)
+            legal: (0..crate::NUM_ACTIONS)
                 .map(|i| u8::from(legal.contains_index(i)))
                 .collect(),
             acceptable: s.acceptable.iter().map(|a| a.name().to_string()).collect(),
             encoder: SkirmishEncoder::feature_spec().hash().to_string(),
-            actor: s.actor,
-            setup,
-            snapshot,
+            state: ScenarioState::new(Position {
+                actor: s.actor,
+                setup,
+                snapshot,
+            }),
         },
         battle,
     ))
 }
 
-/// The scenarios for the encoder `spec`: the built-in set for the built-in game's encoder,
-/// none for any other (the reason is returned instead).
-pub fn scenarios(spec: &FeatureSpec) -> Result<Result<Vec<Scenario>, String>, PrepareError> {
-    if spec.hash() != SkirmishEncoder::feature_spec().hash() {
-        return Ok(Err(format!(
-            "scenarios exist for the built-in game's encoder {} only, not {}",
-            SkirmishEncoder::feature_spec().hash(),
-            spec.hash()
-        )));
-    }
-    specs()
-        .iter()
-        .map(|s| build(s).map(|(sc, _)| sc))
-        .collect::<Result<Vec<_>, _>>()
-        .map(Ok)
+/// The game's scenarios, each built and checked in the engine.
+pub fn scenarios() -> Result<Vec<Scenario>, ScenarioError> {
+    specs().iter().map(|s| build(s).map(|(sc, _)| sc)).collect()
 }
 
 #[cfg(test)]
@@ -306,15 +296,16 @@ mod tests {
 
     #[test]
     fn every_scenario_is_legal_and_consistent_in_the_engine() {
-        let list = scenarios(SkirmishEncoder::feature_spec()).unwrap().unwrap();
+        let list = scenarios().unwrap();
         assert!(list.len() >= 5);
         let mut names: Vec<&str> = list.iter().map(|s| s.name.as_str()).collect();
         names.sort();
         names.dedup();
         assert_eq!(names.len(), list.len(), "names are unique");
         for s in &list {
-            let b = Battle::from_snapshot(&s.setup, &s.snapshot).unwrap();
-            assert_eq!(b.actor(), Some(s.actor));
+            let p: Position = serde_json::from_value(s.state.to_value()).unwrap();
+            let b = Battle::from_snapshot(&p.setup, &p.snapshot).unwrap();
+            assert_eq!(b.actor(), Some(p.actor));
             assert_eq!(SkirmishEncoder.encode(&b), s.features, "{}", s.name);
             for a in &s.acceptable {
                 let a = Action::from_name(a).unwrap();
@@ -345,16 +336,5 @@ mod tests {
             .unwrap();
         spec.acceptable = &[Action::MoveBack];
         assert!(build(&spec).is_err());
-    }
-
-    #[test]
-    fn other_encoders_get_no_scenarios() {
-        let spec = FeatureSpec::new(
-            "other",
-            vec![tactician_battle::FeatureDef::new("a", "", 0.0, 1.0)],
-            vec!["x".into()],
-        )
-        .unwrap();
-        assert!(scenarios(&spec).unwrap().is_err());
     }
 }

@@ -2,9 +2,10 @@
 //! per-action confusion matrix.
 
 use super::EvalError;
-use super::data::Split;
-use super::model::Mlp;
-use super::player::{masked_argmax, masked_top_k};
+use super::player::masked_top_k;
+use tactician_formats::model::Mlp;
+use tactician_formats::prepared::Split;
+use tactician_runtime::masked_argmax;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -86,7 +87,7 @@ struct Row {
 /// Scores `model` on `split` (read from `path`).
 pub fn test_metrics(model: &Mlp, split: &Split, path: &Path) -> Result<TestMetrics, EvalError> {
     if split.features != model.meta.inputs || split.actions != model.meta.actions {
-        return Err(EvalError::Format {
+        return Err(EvalError::Invalid {
             path: path.to_path_buf(),
             message: format!(
                 "the split has {} features and {} actions, the model {} and {}",
@@ -103,7 +104,7 @@ pub fn test_metrics(model: &Mlp, split: &Split, path: &Path) -> Result<TestMetri
             let legal = &split.legal[r * a..(r + 1) * a];
             let is_legal = |i: usize| legal[i] == 1;
             let out = model.forward(x);
-            let teacher = split.action[r];
+            let teacher = split.action[r] as usize;
             let pred = masked_argmax(&out.logits, is_legal).unwrap_or(teacher);
             let top3 = masked_top_k(&out.logits, is_legal, 3).contains(&teacher);
             Row {
@@ -120,7 +121,7 @@ pub fn test_metrics(model: &Mlp, split: &Split, path: &Path) -> Result<TestMetri
     let (mut w_hit, mut w_all) = (0.0f64, 0.0f64);
     let (mut abs, mut sq, mut signed, mut sign_ok) = (0.0f64, 0.0f64, 0u64, 0u64);
     for (r, row) in rows.iter().enumerate() {
-        let teacher = split.action[r];
+        let teacher = split.action[r] as usize;
         matrix[teacher][row.pred] += 1;
         let hit = row.pred == teacher;
         hits += u64::from(hit);

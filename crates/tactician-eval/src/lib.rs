@@ -1,8 +1,11 @@
 //! Evaluation of a trained model: test-split accuracy and confusion matrix, scenario results,
-//! validation battles against the scripted strategies, and turning points.
+//! validation battles against the built-in game's scripted strategies, turning points, and
+//! gates on what was measured.
 //!
-//! - [`Mlp`]: loads a model folder (`model.json` + `model.safetensors`, `tactician-mlp/1`) and
-//!   runs it in plain float arithmetic.
+//! The model folder and prepared folder are read through `tactician-formats`; the model runs
+//! in plain float arithmetic ([`Mlp::forward`](tactician_formats::model::Mlp::forward)) and
+//! chooses as the device does ([`masked_argmax`]).
+//!
 //! - [`ModelPlayer`]: the game's [`Strategy`](tactician_game::strategy::Strategy) backed by a
 //!   model, refused unless the model was trained for the game's encoder.
 //! - [`evaluate`]: everything at once, as an [`EvalReport`] (serde) that
@@ -10,17 +13,18 @@
 //!
 //! ```no_run
 //! use std::path::Path;
-//! use tactician_train::eval::{EvalSettings, evaluate};
+//! use tactician_eval::{EvalSettings, evaluate};
 //!
 //! let settings = EvalSettings { data: Some("run/prepared".into()), ..Default::default() };
 //! let report = evaluate(Path::new("run/model"), &settings, &|_, _| {}).unwrap();
 //! println!("{}", report.to_text());
 //! ```
 
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
 mod battles;
-mod data;
 mod metrics;
-mod model;
 mod player;
 mod render;
 mod scenarios;
@@ -32,59 +36,32 @@ pub use battles::{
     BattleMoments, BattleReport, BattleSettings, MAX_BATTLES, OpponentResult, TurningPoint, Wdl,
     battle_seed, opponent_seed, play_battles,
 };
-pub use data::{
-    MANIFEST, PreparedEncoder, PreparedManifest, SCENARIOS, Scenario, Split, TEST_SPLIT,
-    read_manifest, read_scenarios, read_split, write_split,
-};
 pub use metrics::{Confusion, ConfusionRow, TestMetrics, ValueError, compact, test_metrics};
-pub use model::{
-    Activation, Dense, MODEL_FORMAT, MODEL_JSON, MODEL_WEIGHTS, Mlp, ModelMeta, Output,
-};
-pub use player::{Decision, ModelPlayer, masked_argmax, masked_softmax, masked_top_k};
+pub use player::{Decision, ModelPlayer, masked_softmax, masked_top_k};
+pub use tactician_runtime::masked_argmax;
 pub use scenarios::{Choice, ScenarioReport, ScenarioResult, run_scenarios};
 pub use wilson::{Interval, Z_95, wilson, wilson95};
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use tactician_battle::FeatureSpec;
+use tactician_formats::FormatError;
+use tactician_formats::model::{Activation, Mlp};
+use tactician_formats::prepared::{PreparedManifest, SplitName, read_scenarios};
 use tactician_game::{GameError, SkirmishEncoder};
-
-/// The issue's quality bar: agreement with the teacher on test decisions.
-pub const TARGET_AGREEMENT: f64 = 0.85;
-/// The issue's quality bar: win rate against each non-search strategy.
-pub const TARGET_WIN_RATE: f64 = 0.70;
 
 /// Why an evaluation cannot be done.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum EvalError {
-    /// A file cannot be read or written.
-    #[error("cannot access {path}: {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
-    },
-    /// A JSON file is malformed or lacks a field.
-    #[error("{path} is not valid: {source}")]
-    Json {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        source: serde_json::Error,
-    },
-    /// A safetensors file is corrupt.
-    #[error("{path} is not a valid safetensors file: {message}")]
-    Safetensors {
-        /// The file.
-        path: PathBuf,
-        /// What the reader said.
-        message: String,
-    },
-    /// A file is readable but its content does not fit (types, shapes, values).
+    /// The model folder or the prepared folder cannot be read.
+    #[error(transparent)]
+    Format(#[from] FormatError),
+    /// A file's content does not fit the model (sizes, values).
     #[error("{path}: {message}")]
-    Format {
+    Invalid {
         /// The file.
         path: PathBuf,
         /// What is wrong.
@@ -126,15 +103,57 @@ pub enum EvalError {
         seed: u64,
     },
     /// A player broke the rules.
-    #[error("{player} broke the rules in battle seed {seed}: {source}")]
+    #[error("{player} broke the rules in battle seed {seed}")]
     Game {
         /// Who.
         player: String,
         /// The battle's seed.
         seed: u64,
         /// What the game said.
+        #[source]
         source: GameError,
     },
+    /// A gate is not a fraction in [0, 1].
+    #[error("the gate {name} = {value} is not a fraction in [0, 1]")]
+    Gate {
+        /// The gate.
+        name: String,
+        /// Its value.
+        value: f64,
+    },
+}
+
+/// Minimum figures a model must reach; each unset gate is not checked.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Gates {
+    /// Minimum top-1 agreement with the recorded (teacher's) actions on the test split.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_teacher_agreement: Option<f64>,
+    /// Minimum win rate against each named opponent.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub min_win_rate: BTreeMap<String, f64>,
+}
+
+impl Gates {
+    /// Refuses a gate that is not a fraction in [0, 1].
+    pub fn validate(&self) -> Result<(), EvalError> {
+        let all = self
+            .min_teacher_agreement
+            .map(|v| ("min_teacher_agreement".to_string(), v))
+            .into_iter()
+            .chain(
+                self.min_win_rate
+                    .iter()
+                    .map(|(o, v)| (format!("min_win_rate.{o}"), *v)),
+            );
+        for (name, value) in all {
+            if !(0.0..=1.0).contains(&value) {
+                return Err(EvalError::Gate { name, value });
+            }
+        }
+        Ok(())
+    }
 }
 
 /// What to evaluate besides the model.
@@ -147,6 +166,8 @@ pub struct EvalSettings {
     /// Worker threads (default: rayon's global pool, one per core). Results do not depend on
     /// it.
     pub threads: Option<usize>,
+    /// The gates checked in the report.
+    pub gates: Gates,
 }
 
 /// The model's description in a report.
@@ -196,14 +217,14 @@ impl ModelSummary {
     }
 }
 
-/// One line of the quality bar.
+/// One gate, checked.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Check {
     /// What is measured.
     pub name: String,
     /// The measurement.
     pub value: f64,
-    /// The bar.
+    /// The gate.
     pub target: f64,
     /// `value >= target`.
     pub pass: bool,
@@ -220,21 +241,67 @@ pub struct EvalReport {
     pub scenarios: Option<ScenarioReport>,
     /// Validation battles, unless skipped.
     pub battles: Option<BattleReport>,
-    /// The issue's quality bar: teacher agreement and win rate against each non-search
-    /// strategy, for what was measured.
-    pub quality: Vec<Check>,
+    /// The gates that were set and measured.
+    pub gates: Vec<Check>,
+}
+
+impl EvalReport {
+    /// The gates below their minimum, one line each (empty when all are met).
+    pub fn failures(&self) -> Vec<String> {
+        self.gates
+            .iter()
+            .filter(|c| !c.pass)
+            .map(|c| {
+                format!(
+                    "{}: {:.1}% < gate {:.1}%",
+                    c.name,
+                    100.0 * c.value,
+                    100.0 * c.target
+                )
+            })
+            .collect()
+    }
 }
 
 /// Loads the model in `model_dir`, refusing one made for another encoder than the game's.
 pub fn load_model(model_dir: &Path) -> Result<Mlp, EvalError> {
     let model = Mlp::load(model_dir)?;
-    model.check_encoder(SkirmishEncoder::feature_spec())?;
+    check_encoder(&model, SkirmishEncoder::feature_spec())?;
     Ok(model)
+}
+
+/// Refuses `model` unless it was trained for `spec`: same encoder hash, feature count and
+/// action names.
+pub fn check_encoder(model: &Mlp, spec: &FeatureSpec) -> Result<(), EvalError> {
+    let m = &model.meta;
+    if m.encoder_hash != spec.hash() {
+        return Err(EvalError::EncoderMismatch {
+            what: "model".to_string(),
+            found: m.encoder_hash.clone(),
+            expected: spec.hash().to_string(),
+        });
+    }
+    if m.inputs != spec.num_features() || m.action_names != spec.actions() {
+        return Err(EvalError::EncoderMismatch {
+            what: "model's features or actions".to_string(),
+            found: format!(
+                "{} features, actions [{}]",
+                m.inputs,
+                m.action_names.join(", ")
+            ),
+            expected: format!(
+                "{} features, actions [{}]",
+                spec.num_features(),
+                spec.actions().join(", ")
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Checks that prepared folder `dir` was made with the model's encoder.
 pub fn check_prepared(model: &Mlp, dir: &Path) -> Result<PreparedManifest, EvalError> {
-    let manifest = read_manifest(dir)?;
+    let manifest = PreparedManifest::read(dir)?;
     if manifest.encoder.hash != model.meta.encoder_hash {
         return Err(EvalError::EncoderMismatch {
             what: format!("prepared data in {}", dir.display()),
@@ -252,10 +319,10 @@ pub fn evaluate_data(
     dir: &Path,
 ) -> Result<(TestMetrics, Option<ScenarioReport>), EvalError> {
     check_prepared(model, dir)?;
-    let path = dir.join(TEST_SPLIT);
-    let split = read_split(&path)?;
+    let path = dir.join(SplitName::Test.file_name());
+    let split = tactician_formats::prepared::Split::read(&path, None)?;
     let test = test_metrics(model, &split, &path)?;
-    let scenarios_path = dir.join(SCENARIOS);
+    let scenarios_path = dir.join(tactician_formats::prepared::SCENARIOS);
     let scenarios = if scenarios_path.exists() {
         let list = read_scenarios(dir)?;
         Some(run_scenarios(model, &list, &scenarios_path)?)
@@ -288,6 +355,7 @@ fn evaluate_here(
     settings: &EvalSettings,
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<EvalReport, EvalError> {
+    settings.gates.validate()?;
     let model = Arc::new(load_model(model_dir)?);
     if let Some(b) = &settings.battles {
         battles::validate(b)?;
@@ -308,34 +376,37 @@ fn evaluate_here(
         test,
         scenarios,
         battles,
+        &settings.gates,
     ))
 }
 
 impl EvalReport {
-    /// A report from its parts, with the quality bar filled in.
+    /// A report from its parts, with the gates that were set checked against what was
+    /// measured.
     pub fn new(
         model: ModelSummary,
         test: Option<TestMetrics>,
         scenarios: Option<ScenarioReport>,
         battles: Option<BattleReport>,
+        gates: &Gates,
     ) -> Self {
-        let mut quality = Vec::new();
-        if let Some(t) = &test {
-            quality.push(Check {
-                name: "teacher agreement (test top-1)".into(),
-                value: t.top1,
-                target: TARGET_AGREEMENT,
-                pass: t.top1 >= TARGET_AGREEMENT,
+        let mut checks = Vec::new();
+        let mut check = |name: String, value: f64, target: f64| {
+            checks.push(Check {
+                name,
+                value,
+                target,
+                pass: value >= target,
             });
+        };
+        if let (Some(t), Some(min)) = (&test, gates.min_teacher_agreement) {
+            check("teacher agreement (test top-1)".into(), t.top1, min);
         }
         if let Some(b) = &battles {
-            for o in b.opponents.iter().filter(|o| o.opponent != "search") {
-                quality.push(Check {
-                    name: format!("win rate vs {}", o.opponent),
-                    value: o.win_rate,
-                    target: TARGET_WIN_RATE,
-                    pass: o.win_rate >= TARGET_WIN_RATE,
-                });
+            for o in &b.opponents {
+                if let Some(&min) = gates.min_win_rate.get(&o.opponent) {
+                    check(format!("win rate vs {}", o.opponent), o.win_rate, min);
+                }
             }
         }
         Self {
@@ -343,7 +414,7 @@ impl EvalReport {
             test,
             scenarios,
             battles,
-            quality,
+            gates: checks,
         }
     }
 }

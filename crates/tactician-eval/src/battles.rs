@@ -9,9 +9,9 @@
 //! are gathered in job order, so the report does not depend on the thread count.
 
 use super::EvalError;
-use super::model::Mlp;
 use super::player::ModelPlayer;
 use super::wilson::{Interval, wilson95};
+use tactician_formats::model::Mlp;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;

@@ -2,9 +2,10 @@
 //! positions?
 
 use super::EvalError;
-use super::data::Scenario;
-use super::model::Mlp;
-use super::player::{masked_argmax, masked_softmax, masked_top_k};
+use super::player::{masked_softmax, masked_top_k};
+use tactician_battle::Scenario;
+use tactician_formats::model::Mlp;
+use tactician_runtime::masked_argmax;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -58,7 +59,7 @@ pub fn run_scenarios(
     let names = &model.meta.action_names;
     let mut results = Vec::with_capacity(scenarios.len());
     for s in scenarios {
-        let bad = |message: String| EvalError::Format {
+        let bad = |message: String| EvalError::Invalid {
             path: path.to_path_buf(),
             message: format!("scenario {:?}: {message}", s.name),
         };

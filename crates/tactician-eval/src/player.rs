@@ -1,26 +1,11 @@
 //! A model that plays: the game's [`Strategy`] backed by a trained policy.
 
 use super::EvalError;
-use super::model::Mlp;
+use tactician_formats::model::Mlp;
+use tactician_runtime::masked_argmax;
 use std::sync::Arc;
 use tactician_game::strategy::Strategy;
 use tactician_game::{Action, Battle, Legal, SkirmishEncoder, UnitId};
-
-/// The masked argmax: the legal index with the highest logit, the lowest such index on ties.
-/// A NaN logit counts as minus infinity. `None` when nothing is legal.
-pub fn masked_argmax(logits: &[f32], legal: impl Fn(usize) -> bool) -> Option<usize> {
-    let mut best: Option<(usize, f32)> = None;
-    for (i, &l) in logits.iter().enumerate() {
-        if !legal(i) {
-            continue;
-        }
-        let l = if l.is_nan() { f32::NEG_INFINITY } else { l };
-        if best.is_none_or(|(_, b)| l > b) {
-            best = Some((i, l));
-        }
-    }
-    best.map(|(i, _)| i)
-}
 
 /// The `k` legal indices with the highest logits, best first (lower index first on ties).
 pub fn masked_top_k(logits: &[f32], legal: impl Fn(usize) -> bool, k: usize) -> Vec<usize> {
@@ -86,7 +71,7 @@ impl ModelPlayer {
     /// A player for `model`, refused unless the model was trained for the game's encoder.
     pub fn new(model: Arc<Mlp>) -> Result<Self, EvalError> {
         let spec = SkirmishEncoder::feature_spec();
-        model.check_encoder(spec)?;
+        super::check_encoder(&model, spec)?;
         Ok(Self {
             model,
             features: vec![0.0; spec.num_features()],

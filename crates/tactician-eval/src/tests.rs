@@ -1,6 +1,9 @@
 use super::*;
 use proptest::prelude::*;
 use std::sync::Arc;
+use tactician_battle::Scenario;
+use tactician_formats::model::ModelJson;
+use tactician_formats::prepared::{EncoderInfo, Normalization, SCENARIOS, Split, scenarios_json};
 use tactician_game::strategy::Strategy;
 use tactician_game::{ACTION_NAMES, Battle, GameConfig, NUM_ACTIONS, SkirmishEncoder};
 
@@ -12,14 +15,14 @@ fn spec() -> &'static tactician_battle::FeatureSpec {
 
 /// A small random model for the game's encoder.
 fn tiny(seed: u64, value_head: bool) -> Mlp {
-    let meta = ModelMeta::for_spec(spec(), vec![16, 8], Activation::Relu, value_head);
-    Mlp::seeded_random(meta, seed).unwrap()
+    let meta = ModelJson::for_spec(spec(), vec![16, 8], Activation::Relu, value_head);
+    Mlp::random(meta, seed)
 }
 
 /// A model whose only non-zero parameter is a policy bias of 3 on `action` (and a value bias).
 fn prefers(action: usize, value_bias: f32) -> Mlp {
-    let meta = ModelMeta::for_spec(spec(), vec![4], Activation::Relu, true);
-    let mut m = Mlp::seeded_random(meta, 0).unwrap();
+    let meta = ModelJson::for_spec(spec(), vec![4], Activation::Relu, true);
+    let mut m = Mlp::random(meta, 0);
     for d in m.hidden.iter_mut().chain([&mut m.policy]) {
         d.weight.fill(0.0);
         d.bias.fill(0.0);
@@ -99,58 +102,12 @@ fn masked_argmax_skips_illegal_and_breaks_ties_low() {
 // --- model file ----------------------------------------------------------------------------
 
 #[test]
-fn save_load_round_trip_and_seeding() {
-    let dir = tempfile::tempdir().unwrap();
-    let m = tiny(7, true);
-    m.save(dir.path()).unwrap();
-    let back = Mlp::load(dir.path()).unwrap();
-    assert_eq!(back, m);
-    assert_eq!(tiny(7, true), m);
-    assert_ne!(tiny(8, true).hidden[0].weight, m.hidden[0].weight);
-    // Same bytes from the same model.
-    let a = std::fs::read(dir.path().join(MODEL_WEIGHTS)).unwrap();
-    let dir2 = tempfile::tempdir().unwrap();
-    tiny(7, true).save(dir2.path()).unwrap();
-    assert_eq!(a, std::fs::read(dir2.path().join(MODEL_WEIGHTS)).unwrap());
-}
-
-#[test]
-fn forward_matches_a_hand_computation() {
-    let meta = ModelMeta {
-        format: MODEL_FORMAT.into(),
-        inputs: 2,
-        hidden: vec![2],
-        activation: Activation::Relu6,
-        actions: 2,
-        value_head: true,
-        encoder_hash: "test".into(),
-        feature_names: vec!["a".into(), "b".into()],
-        action_names: vec!["x".into(), "y".into()],
-        model_version: "t".into(),
-        training: serde_json::Value::Null,
-    };
-    let mut m = Mlp::seeded_random(meta, 1).unwrap();
-    m.hidden[0].weight = vec![1.0, 2.0, -1.0, 0.5];
-    m.hidden[0].bias = vec![5.0, 0.0];
-    m.policy.weight = vec![1.0, 0.0, 0.5, -1.0];
-    m.policy.bias = vec![0.0, 1.0];
-    m.value.as_mut().unwrap().weight = vec![0.1, 0.2];
-    m.value.as_mut().unwrap().bias = vec![-0.5];
-    let out = m.forward(&[1.0, 3.0]);
-    // h = relu6([1+6+5, -1+1.5+0]) = [6, 0.5]
-    assert_eq!(out.logits, vec![6.0, 0.5 * 6.0 - 0.5 + 1.0]);
-    assert!((out.value.unwrap() - (0.6f32 + 0.1 - 0.5).tanh()).abs() < 1e-6);
-}
-
-#[test]
-fn bad_model_files_are_refused_with_a_reason() {
+fn a_model_for_another_encoder_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let m = tiny(3, true);
-    m.save(dir.path()).unwrap();
-    let json_path = dir.path().join(MODEL_JSON);
+    m.write(dir.path(), &[]).unwrap();
+    let json_path = dir.path().join(tactician_formats::model::MODEL_JSON);
     let json = std::fs::read_to_string(&json_path).unwrap();
-
-    // Another encoder.
     let other = json.replace(&m.meta.encoder_hash, "skirmish-v0-0000000000000000");
     std::fs::write(&json_path, other).unwrap();
     assert!(Mlp::load(dir.path()).is_ok());
@@ -158,65 +115,13 @@ fn bad_model_files_are_refused_with_a_reason() {
     assert!(matches!(e, EvalError::EncoderMismatch { .. }), "{e}");
     let loaded = Arc::new(Mlp::load(dir.path()).unwrap());
     assert!(ModelPlayer::new(loaded).is_err());
-
-    // Shape in the JSON that the weights do not have.
-    let wider = json.replace("\"hidden\": [\n    16,", "\"hidden\": [\n    17,");
-    assert_ne!(wider, json);
-    std::fs::write(&json_path, &wider).unwrap();
-    let e = Mlp::load(dir.path()).unwrap_err();
-    assert!(e.to_string().contains("dense.0.weight"), "{e}");
-
-    // A zero-width layer, an unknown format.
-    std::fs::write(
-        &json_path,
-        json.replace("\"hidden\": [\n    16,", "\"hidden\": [\n    0,"),
-    )
-    .unwrap();
-    assert!(
-        Mlp::load(dir.path())
-            .unwrap_err()
-            .to_string()
-            .contains("width 0")
-    );
-    std::fs::write(&json_path, json.replace(MODEL_FORMAT, "tactician-mlp/9")).unwrap();
-    assert!(matches!(
-        Mlp::load(dir.path()),
-        Err(EvalError::Format { .. })
-    ));
-    std::fs::write(&json_path, &json).unwrap();
-
-    // Corrupt or truncated weights.
-    let w = dir.path().join(MODEL_WEIGHTS);
-    let bytes = std::fs::read(&w).unwrap();
-    std::fs::write(&w, &bytes[..bytes.len() / 2]).unwrap();
-    assert!(matches!(
-        Mlp::load(dir.path()),
-        Err(EvalError::Safetensors { .. })
-    ));
-    std::fs::write(&w, b"garbage").unwrap();
-    assert!(matches!(
-        Mlp::load(dir.path()),
-        Err(EvalError::Safetensors { .. })
-    ));
-
-    // A NaN weight.
-    let mut nan = m.clone();
-    nan.policy.weight[3] = f32::NAN;
-    nan.save(dir.path()).unwrap();
-    let e = Mlp::load(dir.path()).unwrap_err();
-    assert!(e.to_string().contains("non-finite"), "{e}");
-
-    // No value head tensors although the JSON says so.
-    let mut headless = m.clone();
-    headless.value = None;
-    headless.save(dir.path()).unwrap();
-    std::fs::write(&json_path, &json).unwrap();
-    assert!(
-        Mlp::load(dir.path())
-            .unwrap_err()
-            .to_string()
-            .contains("value.weight")
-    );
+    // Same hash, other action names.
+    let renamed = json.replace("\"wait\"", "\"pause\"");
+    std::fs::write(&json_path, renamed).unwrap();
+    let e = load_model(dir.path()).unwrap_err();
+    assert!(e.to_string().contains("features or actions"), "{e}");
+    std::fs::write(&json_path, json.replace(spec().hash(), "x")).unwrap();
+    assert!(matches!(load_model(dir.path()), Err(EvalError::EncoderMismatch { .. })));
 }
 
 // --- playing --------------------------------------------------------------------------------
@@ -368,6 +273,8 @@ fn scenario(name: &str, legal: &[usize], acceptable: &[&str]) -> Scenario {
         features: vec![0.25; spec().num_features()],
         legal: l,
         acceptable: acceptable.iter().map(|s| s.to_string()).collect(),
+        encoder: spec().hash().to_string(),
+        state: Default::default(),
     }
 }
 
@@ -433,7 +340,7 @@ fn split() -> Split {
         for &i in legal {
             s.legal[r * a + i] = 1;
         }
-        s.action.push(teacher);
+        s.action.push(teacher as u32);
         s.weight.push(w);
         s.value.push([1.0, -1.0, 0.0][r % 3]);
     }
@@ -478,65 +385,35 @@ fn test_metrics_count_agreement_confusion_loss_and_value_error() {
 }
 
 #[test]
-fn split_files_round_trip_and_bad_ones_are_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join(TEST_SPLIT);
-    let s = split();
-    write_split(&path, &s).unwrap();
-    assert_eq!(read_split(&path).unwrap(), s);
-
-    // A recorded action that was not legal.
-    let mut bad = s.clone();
-    bad.action[8] = ATTACK_0;
-    write_split(&path, &bad).unwrap();
-    let e = read_split(&path).unwrap_err();
-    assert!(e.to_string().contains("row 8"), "{e}");
-    // A NaN feature.
-    let mut bad = s.clone();
-    bad.x[3] = f32::NAN;
-    write_split(&path, &bad).unwrap();
-    assert!(
-        read_split(&path)
-            .unwrap_err()
-            .to_string()
-            .contains("non-finite")
-    );
-    // Garbage.
-    std::fs::write(&path, b"\x08\0\0\0\0\0\0\0{}").unwrap();
-    assert!(read_split(&path).is_err());
-    std::fs::write(&path, b"xyz").unwrap();
-    assert!(matches!(
-        read_split(&path),
-        Err(EvalError::Safetensors { .. })
-    ));
-    // A model for fewer features than the split has.
+fn a_split_of_another_width_is_refused() {
     let model = tiny(1, false);
-    let mut narrow = s.clone();
+    let mut narrow = split();
     narrow.features = 3;
     narrow.x = vec![0.0; 30];
-    assert!(test_metrics(&model, &narrow, &path).is_err());
+    assert!(test_metrics(&model, &narrow, Path::new("test.safetensors")).is_err());
 }
 
 // --- the whole report ------------------------------------------------------------------------
 
 /// A prepared folder with a manifest for `hash`, the test split and two scenarios.
 fn prepared(dir: &Path, hash: &str) {
-    let manifest = serde_json::json!({
-        "format": "tactician-prepared/1",
-        "encoder": {"hash": hash, "features": [], "actions": ACTION_NAMES},
-        "normalization": {"mean": [], "std": []},
-    });
-    std::fs::write(dir.join(MANIFEST), manifest.to_string()).unwrap();
-    write_split(&dir.join(TEST_SPLIT), &split()).unwrap();
+    let encoder = EncoderInfo {
+        name: "skirmish".into(),
+        hash: hash.into(),
+        features: spec().features().iter().map(|f| f.name.clone()).collect(),
+        actions: ACTION_NAMES.iter().map(|a| a.to_string()).collect(),
+    };
+    PreparedManifest::new(encoder, Normalization::identity(spec().num_features()))
+        .write(dir)
+        .unwrap();
+    split()
+        .write(&dir.join(SplitName::Test.file_name()))
+        .unwrap();
     let scenarios = vec![
         scenario("attack", &[0, ATTACK_0], &["attack_enemy_0"]),
         scenario("retreat", &[0, 2], &["move_back"]),
     ];
-    std::fs::write(
-        dir.join(SCENARIOS),
-        serde_json::to_string(&scenarios).unwrap(),
-    )
-    .unwrap();
+    std::fs::write(dir.join(SCENARIOS), scenarios_json(&scenarios)).unwrap();
 }
 
 #[test]
@@ -545,13 +422,24 @@ fn the_report_has_its_documented_json_shape() {
     let (model_dir, data) = (root.path().join("model"), root.path().join("prepared"));
     std::fs::create_dir_all(&data).unwrap();
     let m = prefers(ATTACK_0, 0.25);
-    m.save(&model_dir).unwrap();
+    std::fs::create_dir_all(&model_dir).unwrap();
+    m.write(&model_dir, &[]).unwrap();
     prepared(&data, spec().hash());
-    let settings = EvalSettings {
+    let gates = Gates {
+        min_teacher_agreement: Some(0.5),
+        min_win_rate: [("random".to_string(), 1.1), ("kiting".to_string(), 0.5)]
+            .into_iter()
+            .collect(),
+    };
+    let mut settings = EvalSettings {
         data: Some(data.clone()),
         battles: Some(settings(2, &["random", "search"])),
         threads: Some(2),
+        gates,
     };
+    let e = evaluate(&model_dir, &settings, &|_, _| {}).unwrap_err();
+    assert!(e.to_string().contains("min_win_rate.random = 1.1"), "{e}");
+    settings.gates.min_win_rate.insert("random".into(), 0.0);
     let report = evaluate(&model_dir, &settings, &|_, _| {}).unwrap();
     let j = serde_json::to_value(&report).unwrap();
     assert_eq!(j["model"]["encoder_hash"], spec().hash());
@@ -579,8 +467,8 @@ fn the_report_has_its_documented_json_shape() {
     assert!(o["win_interval"]["low"].as_f64().unwrap() <= o["win_rate"].as_f64().unwrap());
     assert!(j["battles"]["turning_points"][0]["points"][0]["swing"].is_f64());
     assert!(j["battles"]["turning_points"][0]["battle_seed"].is_u64());
-    // Quality bar: agreement and the non-search opponent only.
-    let names: Vec<&str> = j["quality"]
+    // The gates set and measured: agreement and random (kiting was not played).
+    let names: Vec<&str> = j["gates"]
         .as_array()
         .unwrap()
         .iter()
@@ -603,43 +491,14 @@ fn the_report_has_its_documented_json_shape() {
         "Scenarios: 1/2 passed",
         "Validation battles",
         "Turning points",
-        "Quality bar",
+        "Gates",
     ] {
         assert!(text.contains(part), "{part} missing from:\n{text}");
     }
+    assert!(report.failures().is_empty() == report.gates.iter().all(|c| c.pass));
 
     // Prepared data from another encoder is refused.
     prepared(&data, "skirmish-v0-0000000000000000");
     let e = evaluate(&model_dir, &settings, &|_, _| {}).unwrap_err();
     assert!(matches!(e, EvalError::EncoderMismatch { .. }), "{e}");
-}
-
-// --- agreement with the trainer's own reader -------------------------------------------------
-
-#[test]
-fn the_trainers_reader_and_forward_agree_with_this_one() {
-    let dir = tempfile::tempdir().unwrap();
-    let m = tiny(21, true);
-    m.save(dir.path()).unwrap();
-    let theirs = crate::model::TrainedModel::load(dir.path()).unwrap();
-    let f = m.meta.inputs;
-    let rows = 7;
-    let x: Vec<f32> = (0..rows * f)
-        .map(|i| ((i * 13) % 29) as f32 / 29.0 - 0.3)
-        .collect();
-    let (logits, values) = theirs.predict(&x, 3);
-    for r in 0..rows {
-        let out = m.forward(&x[r * f..(r + 1) * f]);
-        for (a, b) in out
-            .logits
-            .iter()
-            .zip(&logits[r * NUM_ACTIONS..(r + 1) * NUM_ACTIONS])
-        {
-            assert!(
-                (a - b).abs() <= 1e-5 * (1.0 + b.abs()),
-                "row {r}: {a} vs {b}"
-            );
-        }
-        assert!((out.value.unwrap() - values[r]).abs() <= 1e-5);
-    }
 }
