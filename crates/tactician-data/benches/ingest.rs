@@ -75,7 +75,7 @@ fn bench(c: &mut Criterion) {
             std::fs::copy(f, std::path::Path::new(&keep).join(name)).expect("copy a log");
         }
     }
-    let spec = tactician_game::SkirmishEncoder::feature_spec();
+    let game = tactician_game::game_spec().expect("the built-in game");
 
     let mut group = c.benchmark_group("ingest");
     group.sample_size(10);
@@ -97,7 +97,7 @@ fn bench(c: &mut Criterion) {
             b.iter(|| {
                 n += 1;
                 let out = dir.path().join(format!("ds-{n}"));
-                let report = ingest(&out, &files, spec, &opts, &|_| {}).expect("ingest");
+                let report = ingest(&out, &files, &game, &opts, &|_| {}).expect("ingest");
                 assert_eq!(report.transitions, decisions);
                 if n == runs_before + 1 {
                     // The size the dataset takes (its Parquet compression is chosen on it).
@@ -126,7 +126,7 @@ fn bench(c: &mut Criterion) {
     // validate) on 2 threads, with every result dropped: no ordering, deduplication, Parquet
     // or writing. No ingest of these logs with this parser can beat it.
     let read = IngestOptions::default().read_options();
-    let encoder = DatasetEncoder::for_spec(spec);
+    let encoder = DatasetEncoder::for_game(&game);
     let (mut runs, cpu_before) = (0u32, cpu_seconds());
     group.bench_function("floor_read_decompress_parse_2_threads", |b| {
         b.iter(|| {

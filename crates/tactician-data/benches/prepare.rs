@@ -41,7 +41,7 @@ const BATTLES: u64 = 2100;
 /// features) and `dir/ds-plain` (uncompressed features).
 fn pipeline_datasets(dir: &Path) -> (PathBuf, PathBuf) {
     let (files, _) = common::collect_logs(&dir.join("logs"), BATTLES, 0);
-    let spec = tactician_game::SkirmishEncoder::feature_spec();
+    let game = tactician_game::game_spec().expect("the built-in game");
     let mut out = Vec::new();
     for (name, feature_codec) in [("ds", FeatureCodec::Lz4), ("ds-plain", FeatureCodec::None)] {
         let ds = dir.join(name);
@@ -50,7 +50,7 @@ fn pipeline_datasets(dir: &Path) -> (PathBuf, PathBuf) {
             feature_codec,
             ..IngestOptions::default()
         };
-        ingest(&ds, &files, spec, &opts, &|_| {}).expect("ingest");
+        ingest(&ds, &files, &game, &opts, &|_| {}).expect("ingest");
         out.push(ds);
     }
     let plain = out.pop().expect("two datasets");
@@ -62,6 +62,7 @@ fn bench(c: &mut Criterion) {
     let (ds, ds_plain) = pipeline_datasets(dir.path());
     let synthetic = dir.path().join("synthetic");
     let spec = tactician_game::SkirmishEncoder::feature_spec();
+    let game = tactician_game::game_spec().expect("the built-in game");
     prepare_common::write(&synthetic, spec, 11, 0, 1000, 200);
     let decisions = |ds: &Path| Dataset::open(ds).expect("dataset").manifest().transitions;
 
@@ -105,7 +106,7 @@ fn bench(c: &mut Criterion) {
                     }
                 },
                 |()| {
-                    let m = prepare(dataset, &out, &config, &opts).expect("prepare");
+                    let m = prepare(dataset, &out, &config, &game, &opts).expect("prepare");
                     assert_eq!(m.counts.read, n);
                 },
                 BatchSize::PerIteration,

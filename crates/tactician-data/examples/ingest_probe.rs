@@ -3,7 +3,7 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let out = std::path::PathBuf::from(&args[1]);
     let logs: Vec<std::path::PathBuf> = args[2..].iter().map(Into::into).collect();
-    let spec = tactician_game::SkirmishEncoder::feature_spec();
+    let game = tactician_game::game_spec().unwrap();
     let opts = tactician_data::ingest::IngestOptions {
         threads: std::env::var("T")
             .ok()
@@ -11,7 +11,7 @@ fn main() {
             .unwrap_or(0),
         ..Default::default()
     };
-    match tactician_data::ingest::ingest(&out, &logs, spec, &opts, &|_| {}) {
+    match tactician_data::ingest::ingest(&out, &logs, &game, &opts, &|_| {}) {
         Ok(r) => println!(
             "{}\n{:.0} transitions/s",
             serde_json::to_string_pretty(&r).unwrap(),

@@ -10,8 +10,8 @@ fn main() {
         .split(|&b| b == b'\n')
         .filter(|l| !l.is_empty())
         .collect();
-    let spec = tactician_game::SkirmishEncoder::feature_spec();
-    let enc = DatasetEncoder::for_spec(spec);
+    let game = tactician_game::game_spec().unwrap();
+    let enc = DatasetEncoder::for_game(&game);
     let t = std::time::Instant::now();
     if std::env::var("NOSKIP").is_err() {
         for l in &lines {

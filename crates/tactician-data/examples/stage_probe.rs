@@ -4,8 +4,8 @@ use tactician_data::dataset::{batch, schema, table::TableWriter};
 use tactician_data::ingest::{chunk::parse_chunk, record::DatasetEncoder};
 fn main() {
     let files: Vec<String> = std::env::args().skip(1).collect();
-    let spec = tactician_game::SkirmishEncoder::feature_spec();
-    let enc = DatasetEncoder::for_spec(spec);
+    let game = tactician_game::game_spec().unwrap();
+    let enc = DatasetEncoder::for_game(&game);
     let comp: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
     let t = Instant::now();
     let plain: Vec<Vec<u8>> = comp
@@ -27,7 +27,7 @@ fn main() {
     let mut results: Vec<_> = chunks.iter().map(|c| parse_chunk(0, 1, c, &enc)).collect();
     let p = t.elapsed().as_secs_f64();
     let rows: usize = results.iter().map(|r| r.rows.len()).sum();
-    let tschema = schema::transitions(spec);
+    let tschema = schema::transitions(game.features());
     let dir = tempfile::tempdir().unwrap();
     let t = Instant::now();
     let mut w = TableWriter::new(

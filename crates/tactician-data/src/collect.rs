@@ -149,7 +149,8 @@ pub fn collect(
         Some(n) => n,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
-    output::prepare(&config.out, config.force)?;
+    let staged =
+        tactician_os::OutputDir::create(&config.out, output::is_collection_file, config.force)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .thread_name(|i| format!("collect-{i}"))
@@ -166,11 +167,10 @@ pub fn collect(
     let run = Run {
         settings,
         matchups: &matchups,
-        out: &config.out,
+        out: staged.path(),
         done: AtomicU64::new(0),
         failed: AtomicBool::new(false),
         first_error: Mutex::new(None),
-        written: Mutex::new(Vec::new()),
         progress,
     };
     let shards = settings.battles.div_ceil(settings.shard_size);
@@ -180,23 +180,28 @@ pub fn collect(
             .map(|k| run.shard(k).map_err(|e| run.fail(e)))
             .collect()
     });
-    let result = result.map_err(|()| run.take_error()).and_then(|parts| {
+    // On any error the staging folder is dropped with everything written so far: a previous
+    // collection in the folder stays as it was.
+    let summary = result.map_err(|()| run.take_error()).and_then(|parts| {
         let seconds = started.elapsed().as_secs_f64();
-        finish(config, &matchups, parts, started_unix_ms, seconds, threads)
-    });
-    if result.is_err() {
-        // Leave nothing behind that could pass for a collection.
-        let written = run.written.lock().unwrap_or_else(|e| e.into_inner());
-        for path in written.iter() {
-            let _ = std::fs::remove_file(path);
-        }
-    }
-    result
+        finish(
+            config,
+            staged.path(),
+            &matchups,
+            parts,
+            started_unix_ms,
+            seconds,
+            threads,
+        )
+    })?;
+    staged.commit(Some(MANIFEST_NAME))?;
+    Ok(summary)
 }
 
 /// Writes the manifest and builds the summary.
 fn finish(
     config: &CollectConfig,
+    dir: &Path,
     matchups: &[Matchup],
     parts: Vec<(FileEntry, Vec<BattleFacts>)>,
     started_unix_ms: u64,
@@ -237,7 +242,7 @@ fn finish(
     };
     let mut json = serde_json::to_vec_pretty(&manifest).expect("the manifest serializes");
     json.push(b'\n');
-    shard::write_atomic(&config.out.join(MANIFEST_NAME), &json)?;
+    tactician_os::write_atomic(&dir.join(MANIFEST_NAME), &json)?;
     Ok(summary)
 }
 
@@ -249,7 +254,6 @@ struct Run<'a> {
     done: AtomicU64,
     failed: AtomicBool,
     first_error: Mutex<Option<CollectError>>,
-    written: Mutex<Vec<PathBuf>>,
     progress: &'a (dyn Fn(Progress) + Sync),
 }
 
@@ -301,10 +305,6 @@ impl Run<'_> {
             start = stop;
         }
         let (bytes, blake3) = file.finish()?;
-        self.written
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(path);
         let entry = FileEntry {
             name,
             first_battle: first,

@@ -1,6 +1,7 @@
-//! Logs from another game: the example in `docs/examples/external` (a feature spec, a log, and
-//! the Python script that writes such logs) ingests cleanly with its own spec, and what lands in
-//! the dataset is what the log says.
+//! Logs from another game: the example in `docs/examples/external` (a game spec, a log, and
+//! the Python script that writes such logs) ingests cleanly with its own spec, what lands in
+//! the dataset is what the log says, and its declarations (a symmetry, a scenario, its
+//! victories) give it augmentation, scenarios and outcome checks like the built-in game.
 
 mod common;
 
@@ -11,17 +12,22 @@ use serde_json::Value;
 use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
-use tactician_battle::FeatureSpec;
+use tactician_battle::{FeatureSpec, GameSpec};
 use tactician_data::dataset::Dataset;
 use tactician_data::ingest::ingest;
+use tactician_data::prepare::{PrepareConfig, PrepareOptions, prepare};
 
 fn example(name: &str) -> PathBuf {
     repo_root().join("docs/examples/external").join(name)
 }
 
 fn spec() -> FeatureSpec {
-    // Deserializing checks the declared hash against the layout.
-    serde_json::from_str(&fs::read_to_string(example("spec.json")).unwrap()).unwrap()
+    game().features().clone()
+}
+
+fn game() -> GameSpec {
+    // Reading checks the declared hash against the layout, and every declaration.
+    GameSpec::from_json(&fs::read(example("spec.json")).unwrap()).unwrap()
 }
 
 fn records(log: &Path) -> Vec<Value> {
@@ -38,7 +44,7 @@ fn ingests_cleanly(log: &Path) {
     let dir = tempfile::tempdir().unwrap();
     let ds = dir.path().join("ds");
     let spec = spec();
-    let report = ingest(&ds, &[log.to_path_buf()], &spec, &opts(), &|_| {}).unwrap();
+    let report = ingest(&ds, &[log.to_path_buf()], &game(), &opts(), &|_| {}).unwrap();
     check_reconciles(&ds, &report);
     let recs = records(log);
     assert_eq!(report.quarantined, 0, "{:#?}", quarantine(&ds, &report));
@@ -185,4 +191,94 @@ fn the_python_writer_writes_logs_that_ingest() {
         timed.to_str().unwrap(),
     ]);
     ingests_cleanly(&timed);
+}
+
+#[test]
+fn the_example_declarations_give_augmentation_scenarios_and_outcome_checks() {
+    let game = game();
+    assert_eq!(game.symmetries().len(), 1);
+    assert_eq!(game.scenarios().len(), 1);
+    assert_eq!(game.outcomes().victories.len(), 3);
+    let dir = tempfile::tempdir().unwrap();
+    let ds = dir.path().join("ds");
+    let log = example("battles.jsonl");
+    ingest(&ds, std::slice::from_ref(&log), &game, &opts(), &|_| {}).unwrap();
+
+    // Prepare: every player, the symmetry doubles the training split, the scenario is written.
+    let out = dir.path().join("prepared");
+    // The example's 12 battles: a seed that gives every split some of them.
+    let config = PrepareConfig {
+        players: Vec::new(),
+        train: 0.5,
+        val: 0.25,
+        test: 0.25,
+        seed: 1,
+        ..PrepareConfig::default()
+    };
+    let m = prepare(&ds, &out, &config, &game, &PrepareOptions::default()).unwrap();
+    assert!(m.augmentation.enabled, "{:?}", m.augmentation.reason);
+    assert_eq!(m.augmentation.symmetries, ["swap_enemies"]);
+    assert_eq!(m.augmentation.multiplier, 2.0);
+    assert_eq!(m.scenarios.names, ["finish_the_weak_enemy"]);
+    let written = tactician_formats::prepared::read_scenarios(&out).unwrap();
+    assert_eq!(written[0].encoder, game.features().hash());
+    assert_eq!(written[0].acceptable, ["attack_0"]);
+    let train =
+        tactician_formats::prepared::Split::read(&out.join("train.safetensors"), None).unwrap();
+    let half = train.rows / 2;
+    for r in 0..half {
+        let (a, b) = (train.row(r), train.row(r + half));
+        assert_eq!((b[2], b[3]), (a[3], a[2]));
+        let expected = match train.action[r] {
+            1 => 2,
+            2 => 1,
+            x => x,
+        };
+        assert_eq!(train.action[r + half], expected);
+    }
+
+    // Outcome rules, feature ranges: broken records are quarantined with the right reason.
+    let mut recs = records(&log);
+    let mut draw_with_winner = recs[0].clone();
+    draw_with_winner["outcome"]["victory"] = "timeout".into();
+    draw_with_winner["outcome"]["winner"] = 0.into();
+    draw_with_winner["battle_id"] = "draw-with-winner".into();
+    let mut unknown = recs[1].clone();
+    unknown["outcome"]["victory"] = "resignation".into();
+    unknown["battle_id"] = "unknown-victory".into();
+    let mut out_of_range = recs.remove(2);
+    out_of_range["decisions"][1]["features"][0] = 1.25.into();
+    out_of_range["battle_id"] = "out-of-range".into();
+    let text: String = [draw_with_winner, unknown, out_of_range]
+        .iter()
+        .map(|r| format!("{r}\n"))
+        .collect();
+    let bad = dir.path().join("bad.jsonl");
+    fs::write(&bad, text).unwrap();
+    let ds2 = dir.path().join("ds2");
+    let report = ingest(&ds2, &[bad], &game, &opts(), &|_| {}).unwrap();
+    assert_eq!(
+        report.by_reason,
+        reasons(&[
+            ("outcome_inconsistent", 1),
+            ("invalid_value", 1),
+            ("feature_range", 1)
+        ])
+    );
+    let q = quarantine(&ds2, &report);
+    let detail = |id: &str| {
+        q.iter()
+            .find(|e| e.battle_id.as_deref() == Some(id))
+            .map(|e| e.detail.clone())
+            .unwrap()
+    };
+    assert!(detail("draw-with-winner").contains("victory timeout with winner Some(0)"));
+    assert!(detail("unknown-victory").contains("does not exist in the game duel-arena-v1"));
+    let range = detail("out-of-range");
+    assert!(
+        range.contains(
+            "decisions[1].features[0] (own_hp_0) is 1.25, outside its declared range [0, 1]"
+        ),
+        "{range}"
+    );
 }

@@ -13,14 +13,30 @@ use safetensors::SafeTensors;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use tactician_battle::symmetry::{FeatureMap, FeatureSymmetry};
-use tactician_battle::{FeatureDef, FeatureSpec};
+use tactician_battle::{FeatureDef, FeatureSpec, GameSpec};
 use tactician_data::prepare::{
-    BalanceMethod, PrepareConfig, PrepareError, PrepareOptions, PreparedManifest, prepare,
+    BalanceMethod, PrepareConfig, PrepareError, PrepareOptions, PreparedManifest,
 };
 use tactician_game::SkirmishEncoder;
 
 fn spec() -> &'static FeatureSpec {
     SkirmishEncoder::feature_spec()
+}
+
+/// The built-in game's spec (built once).
+fn builtin() -> &'static GameSpec {
+    static GAME: std::sync::OnceLock<GameSpec> = std::sync::OnceLock::new();
+    GAME.get_or_init(|| tactician_game::game_spec().unwrap())
+}
+
+/// Prepares for the built-in game.
+fn prepare(
+    ds: &Path,
+    out: &Path,
+    config: &PrepareConfig,
+    opts: &PrepareOptions,
+) -> Result<PreparedManifest, PrepareError> {
+    tactician_data::prepare::prepare(ds, out, config, builtin(), opts)
 }
 
 fn all_players() -> PrepareConfig {
@@ -349,12 +365,18 @@ fn augmentation_maps_features_mask_and_action_together() {
     let mut perm: Vec<usize> = (0..na).collect();
     perm.swap(3, 4);
     let sym = FeatureSymmetry::new("swap", maps, perm).unwrap();
-    let opts = PrepareOptions {
-        symmetries: Some(vec![sym]),
-        ..Default::default()
-    };
+    let game = GameSpec::new(spec().clone())
+        .with_symmetries(vec![sym])
+        .unwrap();
     let out = tmp.path().join("out");
-    let m = prepare(&ds, &out, &all_players(), &opts).unwrap();
+    let m = tactician_data::prepare::prepare(
+        &ds,
+        &out,
+        &all_players(),
+        &game,
+        &PrepareOptions::default(),
+    )
+    .unwrap();
     assert!(m.augmentation.enabled);
     assert_eq!(m.augmentation.multiplier, 2.0);
     let t = load(&out, "train");
@@ -381,7 +403,7 @@ fn augmentation_maps_features_mask_and_action_together() {
             (t.value[i], t.weight[i])
         );
     }
-    // An external encoder declares no symmetries: augmentation is off and says why.
+    // A game that declares no symmetries: augmentation is off and says why.
     let other = FeatureSpec::new(
         "external",
         (0..4)
@@ -393,14 +415,12 @@ fn augmentation_maps_features_mask_and_action_together() {
     let ds2 = tmp.path().join("ds2");
     write(&ds2, &other, 4, 0, 100, 20);
     let out2 = tmp.path().join("out2");
-    let m2 = prepare(
+    let m2 = tactician_data::prepare::prepare(
         &ds2,
         &out2,
         &all_players(),
-        &PrepareOptions {
-            expected: Some(other.clone()),
-            ..Default::default()
-        },
+        &GameSpec::new(other.clone()),
+        &PrepareOptions::default(),
     )
     .unwrap();
     assert!(!m2.augmentation.enabled);
@@ -548,7 +568,7 @@ fn bad_input_fails_with_a_clear_error_and_no_output() {
     prepare(&ds, &out, &all_players(), &opts).unwrap();
     let first = std::fs::read(out.join("manifest.json")).unwrap();
     assert_fails_cleanly(&ds, &out, &all_players(), &opts, |e| {
-        matches!(e, PrepareError::OutputExists(_))
+        matches!(e, PrepareError::Output(tactician_os::Error::Exists { .. }))
     });
     let force = PrepareOptions {
         force: true,

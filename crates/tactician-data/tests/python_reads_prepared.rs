@@ -95,7 +95,8 @@ fn python_safetensors_loads_the_prepared_files() {
         players: vec![],
         ..Default::default()
     };
-    let m = prepare(&ds, &out, &config, &PrepareOptions::default()).unwrap();
+    let game = tactician_game::game_spec().unwrap();
+    let m = prepare(&ds, &out, &config, &game, &PrepareOptions::default()).unwrap();
     let o = Command::new(&py)
         .arg("-c")
         .arg(CHECK)

@@ -28,7 +28,7 @@ pub struct BenchArgs {
     /// seed's ModelDeployer way, and print the ratios.
     #[arg(long)]
     peer: bool,
-    /// Python for --peer (default: $TACTICIAN_PYTHON, /work/venv/bin/python, python3).
+    /// Python for --peer (default: $TACTICIAN_PYTHON, else python3 from PATH).
     #[arg(long)]
     python: Option<PathBuf>,
     /// Also run the second peer, tract-tflite, on the same file: BIN is the `tract-peer`
@@ -165,28 +165,12 @@ impl Rng {
     }
 }
 
-fn status_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 fn python(args: &BenchArgs) -> PathBuf {
     if let Some(p) = &args.python {
         return p.clone();
     }
     if let Some(p) = std::env::var_os("TACTICIAN_PYTHON") {
         return p.into();
-    }
-    let venv = Path::new("/work/venv/bin/python");
-    if venv.exists() {
-        return venv.into();
     }
     "python3".into()
 }
@@ -328,7 +312,8 @@ fn bench_model(args: &BenchArgs, path: &Path) -> Result<Report> {
     }
     let decisions_per_s = n as f64 / wall.elapsed().as_secs_f64();
     let decision = Latency::of(&mut ns);
-    let (rss_kib, peak_rss_kib) = (status_kib("VmRSS:"), status_kib("VmHWM:"));
+    let memory = tactician_os::process::memory().unwrap_or_default();
+    let (rss_kib, peak_rss_kib) = (memory.rss_bytes / 1024, memory.peak_rss_bytes / 1024);
 
     // A second engine for `run` alone (the analogue of `invoke()`).
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;

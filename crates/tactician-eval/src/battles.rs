@@ -11,11 +11,11 @@
 use super::EvalError;
 use super::player::ModelPlayer;
 use super::wilson::{Interval, wilson95};
-use tactician_formats::model::Mlp;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use tactician_formats::model::Mlp;
 use tactician_game::strategy::{self, Strategy};
 use tactician_game::{Battle, GameConfig, SplitMix64};
 

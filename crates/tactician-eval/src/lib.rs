@@ -38,8 +38,8 @@ pub use battles::{
 };
 pub use metrics::{Confusion, ConfusionRow, TestMetrics, ValueError, compact, test_metrics};
 pub use player::{Decision, ModelPlayer, masked_softmax, masked_top_k};
-pub use tactician_runtime::masked_argmax;
 pub use scenarios::{Choice, ScenarioReport, ScenarioResult, run_scenarios};
+pub use tactician_runtime::masked_argmax;
 pub use wilson::{Interval, Z_95, wilson, wilson95};
 
 use serde::{Deserialize, Serialize};

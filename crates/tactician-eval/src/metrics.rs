@@ -3,12 +3,12 @@
 
 use super::EvalError;
 use super::player::masked_top_k;
-use tactician_formats::model::Mlp;
-use tactician_formats::prepared::Split;
-use tactician_runtime::masked_argmax;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use tactician_formats::model::Mlp;
+use tactician_formats::prepared::Split;
+use tactician_runtime::masked_argmax;
 
 /// How many confusions each row of the compact matrix lists.
 pub const TOP_CONFUSIONS: usize = 3;

@@ -1,11 +1,11 @@
 //! A model that plays: the game's [`Strategy`] backed by a trained policy.
 
 use super::EvalError;
-use tactician_formats::model::Mlp;
-use tactician_runtime::masked_argmax;
 use std::sync::Arc;
+use tactician_formats::model::Mlp;
 use tactician_game::strategy::Strategy;
 use tactician_game::{Action, Battle, Legal, SkirmishEncoder, UnitId};
+use tactician_runtime::masked_argmax;
 
 /// The `k` legal indices with the highest logits, best first (lower index first on ties).
 pub fn masked_top_k(logits: &[f32], legal: impl Fn(usize) -> bool, k: usize) -> Vec<usize> {

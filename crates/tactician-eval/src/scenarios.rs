@@ -3,11 +3,11 @@
 
 use super::EvalError;
 use super::player::{masked_softmax, masked_top_k};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
 use tactician_battle::Scenario;
 use tactician_formats::model::Mlp;
 use tactician_runtime::masked_argmax;
-use serde::{Deserialize, Serialize};
-use std::path::Path;
 
 /// An action with the model's probability for it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -121,7 +121,10 @@ fn a_model_for_another_encoder_is_refused() {
     let e = load_model(dir.path()).unwrap_err();
     assert!(e.to_string().contains("features or actions"), "{e}");
     std::fs::write(&json_path, json.replace(spec().hash(), "x")).unwrap();
-    assert!(matches!(load_model(dir.path()), Err(EvalError::EncoderMismatch { .. })));
+    assert!(matches!(
+        load_model(dir.path()),
+        Err(EvalError::EncoderMismatch { .. })
+    ));
 }
 
 // --- playing --------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ use crate::{Battle, Setup, SkirmishEncoder, Snapshot, rules};
 use std::sync::Arc;
 use tactician_battle::GameSpec;
 use tactician_battle::outcome::{
-    EndCheck, EndFacts, EndRule, OutcomeRules, Violation, ViolationKind, VictoryRule, WinnerRule,
+    EndCheck, EndFacts, EndRule, OutcomeRules, VictoryRule, Violation, ViolationKind, WinnerRule,
 };
 
 /// Skirmish's game spec: its encoder's features, its 71 non-identity symmetries, its
@@ -110,7 +110,10 @@ mod tests {
         let battle = Battle::new(3, crate::GameConfig::default());
         let setup = serde_json::to_vec(&battle.setup()).unwrap();
         let e = check
-            .end_facts(Some(&setup), &serde_json::to_vec(&battle.snapshot()).unwrap())
+            .end_facts(
+                Some(&setup),
+                &serde_json::to_vec(&battle.snapshot()).unwrap(),
+            )
             .unwrap_err();
         assert_eq!(e.detail, "outcome.final_state is not finished");
     }

@@ -56,28 +56,13 @@ impl OutputDir {
         own: impl Fn(&str) -> bool + Send + Sync + 'static,
         force: bool,
     ) -> Result<Self, Error> {
-        let name = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .ok_or_else(|| {
-                Error::io(
-                    "use",
-                    target,
-                    std::io::Error::new(ErrorKind::InvalidInput, "not a folder name"),
-                )
-            })?;
-        match fs::metadata(target) {
-            Ok(m) if !m.is_dir() => return Err(Error::NotADirectory(target.to_path_buf())),
-            Ok(_) => {
-                if !force && let Some(found) = own_entries(target, &own)?.into_iter().next() {
-                    return Err(Error::Exists {
-                        path: target.to_path_buf(),
-                        found,
-                    });
-                }
-            }
-            Err(e) if e.kind() == ErrorKind::NotFound => {}
-            Err(e) => return Err(Error::io("read", target, e)),
+        let name = Self::preflight(target, &own, force)?;
+        if target.is_dir() {
+            // Fail now, not after the work, if the folder cannot take the new files.
+            let probe = target.join(format!(".{name}.probe-{}", std::process::id()));
+            fs::write(&probe, b"")
+                .and_then(|()| fs::remove_file(&probe))
+                .map_err(|e| Error::io("write to", target, e))?;
         }
         let parent = parent_of(target);
         fs::create_dir_all(&parent).map_err(|e| Error::io("create", &parent, e))?;
@@ -93,6 +78,40 @@ impl OutputDir {
             own: Box::new(own),
             committed: false,
         })
+    }
+
+    /// The checks of [`OutputDir::create`] without creating anything, for a command that works
+    /// long before it writes: `target` must be a folder (or not exist) and hold no own entry
+    /// unless `force`. Returns the target's file name.
+    pub fn preflight(
+        target: &Path,
+        own: &dyn Fn(&str) -> bool,
+        force: bool,
+    ) -> Result<String, Error> {
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| {
+                Error::io(
+                    "use",
+                    target,
+                    std::io::Error::new(ErrorKind::InvalidInput, "not a folder name"),
+                )
+            })?;
+        match fs::metadata(target) {
+            Ok(m) if !m.is_dir() => return Err(Error::NotADirectory(target.to_path_buf())),
+            Ok(_) => {
+                if !force && let Some(found) = own_entries(target, own)?.into_iter().next() {
+                    return Err(Error::Exists {
+                        path: target.to_path_buf(),
+                        found,
+                    });
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io("read", target, e)),
+        }
+        Ok(name)
     }
 
     /// The folder to write the output into.

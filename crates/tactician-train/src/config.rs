@@ -3,51 +3,19 @@
 use crate::error::TrainError;
 use serde::{Deserialize, Serialize};
 
-/// A hidden layer's activation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Activation {
-    /// max(0, x)
-    Relu,
-    /// min(max(0, x), 6)
-    Relu6,
-    /// tanh(x)
-    Tanh,
+/// A hidden layer's activation (the model format's).
+pub use tactician_formats::model::Activation;
+
+/// The derivative of an activation, for back-propagation.
+pub trait Derivative {
+    /// The derivative at the point whose activation is `y`, from `y` (the activation's
+    /// OUTPUT).
+    fn derivative_from_output(self, y: f32) -> f32;
 }
 
-impl Activation {
-    /// The name used in configs and model.json.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Relu => "relu",
-            Self::Relu6 => "relu6",
-            Self::Tanh => "tanh",
-        }
-    }
-
-    /// The activation named `name`.
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "relu" => Some(Self::Relu),
-            "relu6" => Some(Self::Relu6),
-            "tanh" => Some(Self::Tanh),
-            _ => None,
-        }
-    }
-
-    /// Applies the activation.
+impl Derivative for Activation {
     #[inline]
-    pub fn apply(self, x: f32) -> f32 {
-        match self {
-            Self::Relu => x.max(0.0),
-            Self::Relu6 => x.clamp(0.0, 6.0),
-            Self::Tanh => x.tanh(),
-        }
-    }
-
-    /// The derivative, from the activation's OUTPUT `y`.
-    #[inline]
-    pub fn derivative_from_output(self, y: f32) -> f32 {
+    fn derivative_from_output(self, y: f32) -> f32 {
         match self {
             Self::Relu => {
                 if y > 0.0 {

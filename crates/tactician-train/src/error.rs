@@ -4,21 +4,20 @@ use std::path::PathBuf;
 
 /// What can go wrong while loading data, training, saving or loading a model.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum TrainError {
     /// A setting is out of range.
     #[error("invalid training config: {0}")]
     Config(String),
-    /// A file could not be read or written.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
-    },
-    /// A file's content is not what it should be (corrupt, wrong shape, wrong values).
+    /// A file or folder operation failed.
+    #[error(transparent)]
+    Os(#[from] tactician_os::Error),
+    /// The prepared data or a model folder cannot be read.
+    #[error(transparent)]
+    Format(#[from] tactician_formats::FormatError),
+    /// A checkpoint's content is not what it should be.
     #[error("{path}: {msg}")]
-    Format {
+    Invalid {
         /// The file.
         path: PathBuf,
         /// What is wrong.
@@ -49,17 +48,14 @@ pub enum TrainError {
 }
 
 impl TrainError {
-    /// An I/O error about `path`.
-    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Self::Io {
-            path: path.into(),
-            source,
-        }
+    /// A failed file operation `op` (`read`, `write`, `create`, `remove`...) on `path`.
+    pub fn io(op: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Os(tactician_os::Error::io(op, path, source))
     }
 
-    /// A format error about `path`.
-    pub fn format(path: impl Into<PathBuf>, msg: impl Into<String>) -> Self {
-        Self::Format {
+    /// A checkpoint content error about `path`.
+    pub fn invalid(path: impl Into<PathBuf>, msg: impl Into<String>) -> Self {
+        Self::Invalid {
             path: path.into(),
             msg: msg.into(),
         }

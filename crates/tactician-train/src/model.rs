@@ -1,46 +1,15 @@
-//! The trained-model folder (`model.safetensors` + `model.json`, docs/train.md): written with
-//! the input normalization folded into the first layer, so the model takes raw features.
+//! The trained model as the trainer holds it (one flat parameter buffer) and its conversion to
+//! and from the model folder of `tactician-formats`, with the input normalization folded into
+//! the first layer so the written model takes raw features.
 
-use crate::config::Activation;
-use crate::data::Normalization;
 use crate::error::TrainError;
 use crate::kernel::Threads;
 use crate::net::{self, NetSpec, Workspace};
-use crate::tensors;
-use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use tactician_formats::model::{Dense, MODEL_JSON, Mlp, ModelJson, is_model_file};
+use tactician_formats::prepared::Normalization;
 
-/// The `format` value of model.json.
-pub const MODEL_FORMAT: &str = "tactician-mlp/1";
-
-/// model.json.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ModelJson {
-    /// [`MODEL_FORMAT`].
-    pub format: String,
-    /// Input features.
-    pub inputs: usize,
-    /// Hidden widths.
-    pub hidden: Vec<usize>,
-    /// Hidden activation name.
-    pub activation: String,
-    /// Actions.
-    pub actions: usize,
-    /// Whether there is a value head.
-    pub value_head: bool,
-    /// The encoder's hash.
-    pub encoder_hash: String,
-    /// Feature names.
-    pub feature_names: Vec<String>,
-    /// Action names.
-    pub action_names: Vec<String>,
-    /// A version string derived from the weights.
-    pub model_version: String,
-    /// Free-form training summary.
-    pub training: serde_json::Value,
-}
-
-/// A loaded model: raw features in, logits (and value) out.
+/// A loaded model: raw features in, logits (and value) out, in the trainer's layout.
 #[derive(Debug, Clone)]
 pub struct TrainedModel {
     /// The network's shape.
@@ -67,135 +36,86 @@ pub fn fold_normalization(spec: &NetSpec, params: &mut [f32], norm: &Normalizati
     }
 }
 
-/// FNV-1a 64 of `bytes`, as 16 hex digits.
-pub fn fnv64(bytes: &[u8]) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+/// The network `params` of shape `spec` as a model folder's [`Mlp`] described by `meta`.
+pub fn to_mlp(spec: &NetSpec, params: &[f32], meta: ModelJson) -> Result<Mlp, TrainError> {
+    let tensor = |name: &str| -> Vec<f32> {
+        spec.tensors()
+            .into_iter()
+            .find(|t| t.name == name)
+            .map(|t| params[t.offset..t.offset + t.len()].to_vec())
+            .unwrap_or_default()
+    };
+    let dense = |name: &str, inputs: usize, outputs: usize| Dense {
+        inputs,
+        outputs,
+        weight: tensor(&format!("{name}.weight")),
+        bias: tensor(&format!("{name}.bias")),
+    };
+    let mut width = spec.inputs;
+    let mut hidden = Vec::with_capacity(spec.hidden.len());
+    for (i, &h) in spec.hidden.iter().enumerate() {
+        hidden.push(dense(&format!("dense.{i}"), width, h));
+        width = h;
     }
-    format!("{h:016x}")
+    let policy = dense("policy", width, spec.actions);
+    let value = spec.value_head.then(|| dense("value", width, 1));
+    Mlp::new(meta, hidden, policy, value).map_err(|m| TrainError::invalid("model.safetensors", m))
 }
 
-/// Serializes the parameters as model.safetensors bytes.
-pub fn weights_bytes(spec: &NetSpec, params: &[f32], path: &Path) -> Result<Vec<u8>, TrainError> {
-    let raw: Vec<tensors::RawOut> = spec
-        .tensors()
-        .into_iter()
-        .map(|t| tensors::RawOut {
-            bytes: tensors::f32_bytes(&params[t.offset..t.offset + t.len()]),
-            name: t.name,
-            dtype: safetensors::Dtype::F32,
-            shape: t.shape,
-        })
-        .collect();
-    tensors::serialize_raw(path, &raw, None)
-}
-
-/// Writes a model folder at `out` atomically: everything goes to a sibling temporary folder
-/// that is renamed into place once complete (an old folder at `out` is replaced). `extra` files
-/// (name, bytes) are added beside the model.
+/// Writes the model folder `out` from `params` (the normalization already folded in),
+/// stamping its version from the weights: the files are staged beside `out` and put in place
+/// together, replacing only a previous model's files (`model.json` last). `extra` files are
+/// added beside the model. With `force`, a previous model is replaced. Returns the written
+/// description.
 pub fn write_model_dir(
     out: &Path,
     spec: &NetSpec,
     folded_params: &[f32],
-    mut meta: ModelJson,
-    extra: &[(&str, Vec<u8>)],
+    meta: ModelJson,
+    extra: &[(&str, &[u8])],
+    force: bool,
 ) -> Result<ModelJson, TrainError> {
-    let tmp = sibling(out, ".tmp-new");
-    if tmp.exists() {
-        std::fs::remove_dir_all(&tmp).map_err(|e| TrainError::io(&tmp, e))?;
-    }
-    std::fs::create_dir_all(&tmp).map_err(|e| TrainError::io(&tmp, e))?;
-    let wpath = tmp.join("model.safetensors");
-    let bytes = weights_bytes(spec, folded_params, &wpath)?;
-    meta.model_version = format!(
-        "{}-{}",
-        &meta.encoder_hash.chars().take(8).collect::<String>(),
-        fnv64(&bytes)
-    );
-    tensors::write_atomic(&wpath, &bytes)?;
-    let json = serde_json::to_string_pretty(&meta)
-        .map_err(|e| TrainError::format(&wpath, e.to_string()))?;
-    tensors::write_atomic(&tmp.join("model.json"), json.as_bytes())?;
-    for (name, bytes) in extra {
-        tensors::write_atomic(&tmp.join(name), bytes)?;
-    }
-    if out.exists() {
-        let old = sibling(out, ".tmp-old");
-        if old.exists() {
-            std::fs::remove_dir_all(&old).map_err(|e| TrainError::io(&old, e))?;
-        }
-        std::fs::rename(out, &old).map_err(|e| TrainError::io(out, e))?;
-        std::fs::rename(&tmp, out).map_err(|e| TrainError::io(out, e))?;
-        std::fs::remove_dir_all(&old).map_err(|e| TrainError::io(&old, e))?;
-    } else {
-        std::fs::rename(&tmp, out).map_err(|e| TrainError::io(out, e))?;
-    }
-    Ok(meta)
+    let mut mlp = to_mlp(spec, folded_params, meta)?;
+    mlp.stamp_version()?;
+    let staged = tactician_os::OutputDir::create(out, is_model_file, force)?;
+    mlp.write(staged.path(), extra)?;
+    staged.commit(Some(MODEL_JSON))?;
+    Ok(mlp.meta)
 }
 
 /// `path` with `suffix` appended to its last component.
-pub fn sibling(path: &Path, suffix: &str) -> PathBuf {
+pub fn sibling(path: &Path, suffix: &str) -> std::path::PathBuf {
     let mut s = path.as_os_str().to_owned();
     s.push(suffix);
-    PathBuf::from(s)
+    std::path::PathBuf::from(s)
 }
 
 impl TrainedModel {
-    /// Loads the model folder `dir`, checking every tensor's shape against model.json.
+    /// Loads the model folder `dir` (see `tactician-formats`).
     pub fn load(dir: &Path) -> Result<Self, TrainError> {
-        let jpath = dir.join("model.json");
-        let text = std::fs::read_to_string(&jpath).map_err(|e| TrainError::io(&jpath, e))?;
-        let meta: ModelJson = serde_json::from_str(&text)
-            .map_err(|e| TrainError::format(&jpath, format!("not a model.json: {e}")))?;
-        if meta.format != MODEL_FORMAT {
-            return Err(TrainError::format(
-                &jpath,
-                format!("format is `{}`, expected `{MODEL_FORMAT}`", meta.format),
-            ));
-        }
-        let activation = Activation::from_name(&meta.activation).ok_or_else(|| {
-            TrainError::format(&jpath, format!("unknown activation `{}`", meta.activation))
-        })?;
-        if meta.hidden.is_empty()
-            || meta.hidden.contains(&0)
-            || meta.inputs == 0
-            || meta.actions == 0
-        {
-            return Err(TrainError::format(
-                &jpath,
-                "a layer has width 0 or there is no hidden layer",
-            ));
-        }
+        let mlp = Mlp::load(dir)?;
         let spec = NetSpec {
-            inputs: meta.inputs,
-            hidden: meta.hidden.clone(),
-            activation,
-            actions: meta.actions,
-            value_head: meta.value_head,
+            inputs: mlp.inputs(),
+            hidden: mlp.meta.hidden.clone(),
+            activation: mlp.activation(),
+            actions: mlp.actions(),
+            value_head: mlp.value.is_some(),
         };
-        let wpath = dir.join("model.safetensors");
-        let bytes = tensors::read_bytes(&wpath)?;
-        let st = tensors::parse(&wpath, &bytes)?;
         let mut params = vec![0f32; spec.param_count()];
+        let layers = mlp.layers();
         for t in spec.tensors() {
-            let (data, shape) = tensors::f32s(&wpath, &st, &t.name)?;
-            if shape != t.shape {
-                return Err(TrainError::format(
-                    &wpath,
-                    format!("`{}` has shape {shape:?}, expected {:?}", t.name, t.shape),
-                ));
-            }
-            if data.iter().any(|x| !x.is_finite()) {
-                return Err(TrainError::format(
-                    &wpath,
-                    format!("`{}` holds a non-finite value", t.name),
-                ));
-            }
-            params[t.offset..t.offset + t.len()].copy_from_slice(&data);
+            let (layer, part) = t.name.rsplit_once('.').unwrap_or((&t.name, ""));
+            let Some((_, d)) = layers.iter().find(|(n, _)| n == layer) else {
+                continue;
+            };
+            let src = if part == "weight" { &d.weight } else { &d.bias };
+            params[t.offset..t.offset + t.len()].copy_from_slice(src);
         }
-        Ok(Self { spec, params, meta })
+        Ok(Self {
+            spec,
+            params,
+            meta: mlp.meta,
+        })
     }
 
     /// Logits (`n × actions`) and values (`n`, empty without a value head) of `n` raw feature
@@ -222,5 +142,70 @@ impl TrainedModel {
             }
         }
         (logits, values)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+    use tactician_formats::model::{Activation, MODEL_WEIGHTS};
+
+    fn spec(value_head: bool) -> NetSpec {
+        NetSpec {
+            inputs: 7,
+            hidden: vec![5, 4],
+            activation: Activation::Tanh,
+            actions: 3,
+            value_head,
+        }
+    }
+
+    #[test]
+    fn the_folder_round_trips_the_buffer_and_both_forwards_agree() {
+        for value_head in [true, false] {
+            let spec = spec(value_head);
+            let params = spec.init(&mut Rng::new(3));
+            let mut meta = ModelJson::new(7, vec![5, 4], Activation::Tanh, 3, value_head, "e-1");
+            meta.training = serde_json::json!({"note": "test"});
+            let dir = tempfile::tempdir().unwrap();
+            let out = dir.path().join("model");
+            let written =
+                write_model_dir(&out, &spec, &params, meta, &[("metrics.jsonl", b"")], false)
+                    .unwrap();
+            let bytes = std::fs::read(out.join(MODEL_WEIGHTS)).unwrap();
+            assert_eq!(
+                written.model_version,
+                tactician_formats::model::version_for("e-1", &bytes)
+            );
+            let back = TrainedModel::load(&out).unwrap();
+            assert_eq!(back.params, params);
+            assert_eq!(back.spec, spec);
+            // The trainer's forward and the format's agree.
+            let mlp = Mlp::load(&out).unwrap();
+            let x: Vec<f32> = (0..4 * 7)
+                .map(|i| ((i * 13) % 29) as f32 / 29.0 - 0.3)
+                .collect();
+            let (logits, values) = back.predict(&x, 3);
+            for r in 0..4 {
+                let o = mlp.forward(&x[r * 7..(r + 1) * 7]);
+                for (a, b) in o.logits.iter().zip(&logits[r * 3..(r + 1) * 3]) {
+                    assert!((a - b).abs() <= 1e-5 * (1.0 + b.abs()), "{a} vs {b}");
+                }
+                if value_head {
+                    assert!((o.value.unwrap() - values[r]).abs() <= 1e-5);
+                }
+            }
+            // A second write needs force, and keeps files it does not own.
+            std::fs::write(out.join("notes.txt"), "mine").unwrap();
+            let meta = back.meta.clone();
+            assert!(write_model_dir(&out, &spec, &params, meta.clone(), &[], false).is_err());
+            write_model_dir(&out, &spec, &params, meta, &[], true).unwrap();
+            assert_eq!(
+                std::fs::read_to_string(out.join("notes.txt")).unwrap(),
+                "mine"
+            );
+            assert!(!out.join("metrics.jsonl").exists());
+        }
     }
 }

@@ -2,12 +2,13 @@
 //! for tests and benchmarks: a learnable task (the label is the best legal action of a hidden
 //! linear teacher), raw features with non-trivial means and scales.
 
-use crate::data::{EncoderInfo, Manifest, Normalization, PREPARED_FORMAT};
 use crate::error::TrainError;
 use crate::rng::Rng;
-use crate::tensors::{self, RawOut};
-use safetensors::Dtype;
 use std::path::Path;
+use tactician_battle::{Scenario, ScenarioState};
+use tactician_formats::prepared::{
+    EncoderInfo, Normalization, PreparedManifest, Split, SplitName, file_info, scenarios_json,
+};
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -50,7 +51,7 @@ struct Teacher {
     value: Vec<f32>,
 }
 
-fn split(spec: &SynthSpec, t: &Teacher, n: usize, rng: &mut Rng) -> Vec<RawOut> {
+fn split(spec: &SynthSpec, t: &Teacher, n: usize, rng: &mut Rng) -> Split {
     let (f, a) = (spec.features, spec.actions);
     let mut features = Vec::with_capacity(n * f);
     let mut legal = vec![0u8; n * a];
@@ -79,7 +80,7 @@ fn split(spec: &SynthSpec, t: &Teacher, n: usize, rng: &mut Rng) -> Vec<RawOut> 
                 best = (s, k);
             }
         }
-        action.push(best.1 as i32);
+        action.push(best.1 as u32);
         weight.push([0.5f32, 1.0, 2.0][rng.below(3) as usize]);
         let v: f32 = (0..f).map(|j| t.value[j] * z[j]).sum();
         value.push(if v > 0.3 {
@@ -90,44 +91,22 @@ fn split(spec: &SynthSpec, t: &Teacher, n: usize, rng: &mut Rng) -> Vec<RawOut> 
             0.0
         });
     }
-    vec![
-        RawOut {
-            name: "features".into(),
-            dtype: Dtype::F32,
-            shape: vec![n, f],
-            bytes: tensors::f32_bytes(&features),
-        },
-        RawOut {
-            name: "legal".into(),
-            dtype: Dtype::U8,
-            shape: vec![n, a],
-            bytes: legal,
-        },
-        RawOut {
-            name: "action".into(),
-            dtype: Dtype::I32,
-            shape: vec![n],
-            bytes: action.iter().flat_map(|x| x.to_le_bytes()).collect(),
-        },
-        RawOut {
-            name: "weight".into(),
-            dtype: Dtype::F32,
-            shape: vec![n],
-            bytes: tensors::f32_bytes(&weight),
-        },
-        RawOut {
-            name: "value".into(),
-            dtype: Dtype::F32,
-            shape: vec![n],
-            bytes: tensors::f32_bytes(&value),
-        },
-    ]
+    Split {
+        rows: n,
+        features: f,
+        actions: a,
+        x: features,
+        legal,
+        action,
+        weight,
+        value,
+    }
 }
 
 /// Writes a prepared folder at `dir` (created if missing): the three splits, `manifest.json`
 /// (normalization from the training split) and a small `scenarios.json`.
-pub fn write_prepared(dir: &Path, spec: &SynthSpec) -> Result<Manifest, TrainError> {
-    std::fs::create_dir_all(dir).map_err(|e| TrainError::io(dir, e))?;
+pub fn write_prepared(dir: &Path, spec: &SynthSpec) -> Result<PreparedManifest, TrainError> {
+    std::fs::create_dir_all(dir).map_err(|e| TrainError::io("create", dir, e))?;
     let (f, a) = (spec.features, spec.actions);
     let mut rng = Rng::new(spec.seed);
     let teacher = Teacher {
@@ -146,61 +125,60 @@ pub fn write_prepared(dir: &Path, spec: &SynthSpec) -> Result<Manifest, TrainErr
             .map(|_| rng.normal() as f32 / (f as f32).sqrt())
             .collect(),
     };
-    let mut mean = vec![0f32; f];
-    let mut std = vec![0f32; f];
+    let mut norm = Normalization::identity(f);
+    let mut files = std::collections::BTreeMap::new();
     for (name, n) in [
-        ("train", spec.train),
-        ("val", spec.val),
-        ("test", spec.test),
+        (SplitName::Train, spec.train),
+        (SplitName::Val, spec.val),
+        (SplitName::Test, spec.test),
     ] {
-        let tensors = split(spec, &teacher, n, &mut rng);
-        if name == "train" {
-            let feats: Vec<f32> = tensors[0]
-                .bytes
-                .chunks_exact(4)
-                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect();
+        let data = split(spec, &teacher, n, &mut rng);
+        if name == SplitName::Train {
+            let (mean, std) = (&mut norm.mean, &mut norm.std);
+            norm.rows = n as u64;
             for j in 0..f {
-                let col = feats.iter().skip(j).step_by(f).map(|&x| f64::from(x));
+                let col = data.x.iter().skip(j).step_by(f).map(|&x| f64::from(x));
                 let (s, s2) = col.fold((0.0, 0.0), |(s, s2), x| (s + x, s2 + x * x));
                 let m = s / n.max(1) as f64;
                 mean[j] = m as f32;
                 std[j] = (s2 / n.max(1) as f64 - m * m).max(0.0).sqrt() as f32;
             }
         }
-        let path = dir.join(format!("{name}.safetensors"));
-        let bytes = tensors::serialize_raw(&path, &tensors, None)?;
-        tensors::write_atomic(&path, &bytes)?;
+        let path = dir.join(name.file_name());
+        data.write(&path)?;
+        files.insert(name.file_name().to_string(), file_info(&path)?);
     }
-    let manifest = Manifest {
-        format: PREPARED_FORMAT.into(),
-        encoder: EncoderInfo {
-            hash: spec.encoder_hash.clone(),
-            features: (0..f).map(|j| format!("f{j}")).collect(),
-            actions: (0..a).map(|k| format!("a{k}")).collect(),
-        },
-        normalization: Normalization { mean, std },
-        rest: serde_json::json!({
-            "counts": {"train": spec.train, "val": spec.val, "test": spec.test},
-            "seed": spec.seed,
-            "synthetic": true,
-        })
-        .as_object()
-        .cloned()
-        .unwrap_or_default(),
+    let encoder = EncoderInfo {
+        name: "synthetic".into(),
+        hash: spec.encoder_hash.clone(),
+        features: (0..f).map(|j| format!("f{j}")).collect(),
+        actions: (0..a).map(|k| format!("a{k}")).collect(),
     };
-    let path = dir.join("manifest.json");
-    let text = serde_json::to_string_pretty(&manifest)
-        .map_err(|e| TrainError::format(&path, e.to_string()))?;
-    tensors::write_atomic(&path, text.as_bytes())?;
-    let scenarios = serde_json::json!([{
-        "name": "synthetic-0",
-        "description": "a synthetic position where every action is legal",
-        "features": teacher.offset,
-        "legal": vec![1; a],
-        "acceptable": [format!("a0")],
-    }]);
-    let path = dir.join("scenarios.json");
-    tensors::write_atomic(&path, scenarios.to_string().as_bytes())?;
+    let scenario = Scenario {
+        name: "synthetic-0".into(),
+        description: "a synthetic position where every action is legal".into(),
+        features: teacher.offset,
+        legal: vec![1; a],
+        acceptable: vec!["a0".into()],
+        encoder: spec.encoder_hash.clone(),
+        state: ScenarioState::empty(),
+    };
+    let path = dir.join(tactician_formats::prepared::SCENARIOS);
+    tactician_os::write_atomic(&path, &scenarios_json(&[scenario]))?;
+    files.insert(
+        tactician_formats::prepared::SCENARIOS.to_string(),
+        file_info(&path)?,
+    );
+    let mut manifest = PreparedManifest::new(encoder, norm);
+    manifest.seed = spec.seed;
+    manifest.counts.rows = [
+        ("train".to_string(), spec.train as u64),
+        ("val".to_string(), spec.val as u64),
+        ("test".to_string(), spec.test as u64),
+    ]
+    .into_iter()
+    .collect();
+    manifest.files = files;
+    manifest.write(dir)?;
     Ok(manifest)
 }

@@ -7,19 +7,24 @@
 //! `checkpoint.json` (a readable copy of that state) and `metrics.jsonl`. `MODEL/` appears only
 //! when training has finished, complete, in one rename.
 
+use crate::checkpoint::{
+    CKPT, CheckpointState, State, load_checkpoint, save_checkpoint, write_status,
+};
+pub use crate::checkpoint::{Status, read_status, run_dir};
 use crate::config::TrainConfig;
-use crate::data::{Prepared, Split};
+use crate::data::Prepared;
 use crate::error::TrainError;
-use crate::model::{self, ModelJson, TrainedModel};
+use crate::model::{self, TrainedModel};
 use crate::net::{self, BatchStats, NetSpec, Sharded, Targets};
 use crate::optim::{Adam, AdamParams};
 use crate::rng::Rng;
-use crate::tensors;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+use tactician_formats::model::{MODEL_FORMAT, ModelJson};
+use tactician_formats::prepared::Split;
+use tactician_os::process::peak_rss_mib;
 
 /// One line of metrics.jsonl.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -48,41 +53,6 @@ pub struct EpochMetrics {
     pub samples_per_sec: f64,
     /// Peak resident memory of the process so far, MiB (null where unknown).
     pub peak_rss_mib: Option<f64>,
-}
-
-/// The state saved with every checkpoint.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CheckpointState {
-    /// Completed epochs.
-    pub epoch: usize,
-    /// The settings.
-    pub config: TrainConfig,
-    /// Encoder hash of the data.
-    pub encoder_hash: String,
-    /// The generator's state after `epoch`.
-    pub rng: Rng,
-    /// Optimizer steps taken.
-    pub adam_t: u64,
-    /// Best validation loss and its epoch.
-    pub best: Option<(f64, usize)>,
-    /// Epochs since the best.
-    pub since_best: usize,
-    /// Metrics of every completed epoch.
-    pub history: Vec<EpochMetrics>,
-}
-
-/// status.json of a run folder.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Status {
-    /// `running`, `failed` or `finished`. A `running` status whose process is gone means the
-    /// run was interrupted.
-    pub state: String,
-    /// Process id of the run.
-    pub pid: u32,
-    /// Completed (checkpointed) epochs.
-    pub epoch: usize,
-    /// Why it failed, or how it finished.
-    pub message: String,
 }
 
 /// What training ended with.
@@ -146,36 +116,6 @@ pub struct TrainOptions {
     pub pause_at: Option<(usize, usize)>,
 }
 
-/// The run folder of model folder `out`.
-pub fn run_dir(out: &Path) -> PathBuf {
-    model::sibling(out, ".run")
-}
-
-/// Reads the status of the run for model folder `out`, if there is one.
-pub fn read_status(out: &Path) -> Option<Status> {
-    let text = std::fs::read_to_string(run_dir(out).join("status.json")).ok()?;
-    serde_json::from_str(&text).ok()
-}
-
-fn write_status(dir: &Path, state: &str, epoch: usize, message: &str) -> Result<(), TrainError> {
-    let s = Status {
-        state: state.into(),
-        pid: std::process::id(),
-        epoch,
-        message: message.into(),
-    };
-    let text = serde_json::to_string_pretty(&s).unwrap_or_default();
-    tensors::write_atomic(&dir.join("status.json"), text.as_bytes())
-}
-
-/// Peak resident memory of this process in MiB (Linux), if known.
-pub fn peak_rss_mib() -> Option<f64> {
-    let text = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = text.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
-
 /// The threads a config asks for (0: one per core).
 pub fn thread_count(config: &TrainConfig) -> usize {
     if config.threads > 0 {
@@ -217,7 +157,7 @@ impl BatchBuf {
     }
 
     fn gather(&mut self, split: &Split, rows: &[u32]) {
-        let a = split.a;
+        let a = split.actions;
         self.rows.clear();
         self.rows.extend_from_slice(rows);
         self.legal.clear();
@@ -244,92 +184,6 @@ impl BatchBuf {
     }
 }
 
-/// Everything that changes during training.
-struct State {
-    params: Vec<f32>,
-    best_params: Vec<f32>,
-    adam: Adam,
-    ck: CheckpointState,
-}
-
-const CKPT: &str = "checkpoint.safetensors";
-
-fn save_checkpoint(dir: &Path, spec: &NetSpec, st: &State) -> Result<(), TrainError> {
-    let path = dir.join(CKPT);
-    let json =
-        serde_json::to_string(&st.ck).map_err(|e| TrainError::format(&path, e.to_string()))?;
-    let mut out = Vec::new();
-    for t in spec.tensors() {
-        let r = t.offset..t.offset + t.len();
-        out.push(tensors::Out {
-            name: t.name.clone(),
-            shape: t.shape.clone(),
-            data: &st.params[r.clone()],
-        });
-        out.push(tensors::Out {
-            name: format!("adam.m.{}", t.name),
-            shape: t.shape.clone(),
-            data: &st.adam.m[r.clone()],
-        });
-        out.push(tensors::Out {
-            name: format!("adam.v.{}", t.name),
-            shape: t.shape.clone(),
-            data: &st.adam.v[r.clone()],
-        });
-        out.push(tensors::Out {
-            name: format!("best.{}", t.name),
-            shape: t.shape.clone(),
-            data: &st.best_params[r],
-        });
-    }
-    let meta = HashMap::from([("state".to_string(), json.clone())]);
-    tensors::write_f32(&path, &out, Some(meta))?;
-    let pretty = serde_json::to_string_pretty(&st.ck).unwrap_or(json);
-    tensors::write_atomic(&dir.join("checkpoint.json"), pretty.as_bytes())
-}
-
-fn load_checkpoint(dir: &Path, spec: &NetSpec) -> Result<State, TrainError> {
-    let path = dir.join(CKPT);
-    let bytes = tensors::read_bytes(&path)?;
-    let meta = tensors::metadata(&path, &bytes)?;
-    let json = meta
-        .get("state")
-        .ok_or_else(|| TrainError::format(&path, "no training state in the checkpoint"))?;
-    let ck: CheckpointState = serde_json::from_str(json)
-        .map_err(|e| TrainError::format(&path, format!("bad training state: {e}")))?;
-    let st = tensors::parse(&path, &bytes)?;
-    let n = spec.param_count();
-    let (mut params, mut m, mut v, mut best) =
-        (vec![0f32; n], vec![0f32; n], vec![0f32; n], vec![0f32; n]);
-    for t in spec.tensors() {
-        for (prefix, buf) in [
-            ("", &mut params),
-            ("adam.m.", &mut m),
-            ("adam.v.", &mut v),
-            ("best.", &mut best),
-        ] {
-            let name = format!("{prefix}{}", t.name);
-            let (data, shape) = tensors::f32s(&path, &st, &name)?;
-            if shape != t.shape {
-                return Err(TrainError::format(
-                    &path,
-                    format!(
-                        "`{name}` has shape {shape:?} but the config needs {:?}",
-                        t.shape
-                    ),
-                ));
-            }
-            buf[t.offset..t.offset + t.len()].copy_from_slice(&data);
-        }
-    }
-    Ok(State {
-        params,
-        best_params: best,
-        adam: Adam { m, v, t: ck.adam_t },
-        ck,
-    })
-}
-
 /// Forward-only pass over a whole split, data-parallel over shards.
 #[allow(clippy::too_many_arguments)]
 fn evaluate(
@@ -344,12 +198,12 @@ fn evaluate(
 ) -> BatchStats {
     let mut total = BatchStats::default();
     let cap = sh.capacity();
-    let all: Vec<u32> = (0..split.n as u32).collect();
+    let all: Vec<u32> = (0..split.rows as u32).collect();
     for rows in all.chunks(cap) {
         buf.gather(split, rows);
         let batch = net::Batch {
-            features: &split.features,
-            f: split.f,
+            features: &split.x,
+            f: split.features,
             rows,
             mean,
             scale,
@@ -387,11 +241,24 @@ fn train_in_pool(
     progress: &mut dyn Progress,
 ) -> Result<TrainSummary, TrainError> {
     let cfg = &opts.config;
-    let (f, a) = (data.train.f, data.train.a);
+    let (f, a) = (data.train.features, data.train.actions);
     let spec = net_spec(cfg, f, a);
     let dir = run_dir(&opts.out);
+    tactician_os::check_disjoint(&opts.out, &[&data.dir])?;
+    tactician_os::check_disjoint(&dir, &[&data.dir])?;
     let encoder_hash = data.manifest.encoder.hash.clone();
     let status = read_status(&opts.out);
+    if let Some(s) = &status
+        && s.state == "running"
+        && s.pid != std::process::id()
+        && tactician_os::process::is_running(s.pid)
+    {
+        return Err(TrainError::State(format!(
+            "{} is being trained by process {}",
+            opts.out.display(),
+            s.pid
+        )));
+    }
 
     let mut st = if opts.resume {
         let Some(status) = status else {
@@ -431,11 +298,18 @@ fn train_in_pool(
         }
         st
     } else {
-        if opts.out.exists() && !opts.force {
-            return Err(TrainError::State(format!(
-                "{} already exists; pass --force to replace it",
-                opts.out.display()
-            )));
+        if let Err(e) = tactician_os::OutputDir::preflight(
+            &opts.out,
+            &tactician_formats::model::is_model_file,
+            opts.force,
+        ) {
+            return Err(match e {
+                tactician_os::Error::Exists { .. } => TrainError::State(format!(
+                    "{} already holds a model; pass --force to replace it",
+                    opts.out.display()
+                )),
+                e => e.into(),
+            });
         }
         if let Some(s) = &status
             && s.state != "finished"
@@ -445,7 +319,7 @@ fn train_in_pool(
                 "{} holds an unfinished run (state `{}`, {} epochs checkpointed{}); pass --resume to \
                  continue it or --force to start over",
                 dir.display(),
-                s.state,
+                s.state_now(),
                 s.epoch,
                 if s.message.is_empty() {
                     String::new()
@@ -454,9 +328,7 @@ fn train_in_pool(
                 }
             )));
         }
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir).map_err(|e| TrainError::io(&dir, e))?;
-        }
+        crate::checkpoint::clear_run_dir(&dir)?;
         let mut rng = Rng::new(cfg.seed);
         let params = spec.init(&mut rng);
         State {
@@ -477,7 +349,7 @@ fn train_in_pool(
     };
     st.ck.config = cfg.clone();
     let resumed_from = opts.resume.then_some(st.ck.epoch);
-    std::fs::create_dir_all(&dir).map_err(|e| TrainError::io(&dir, e))?;
+    std::fs::create_dir_all(&dir).map_err(|e| TrainError::io("create", &dir, e))?;
     let _ = std::fs::remove_file(dir.join("paused"));
     write_status(&dir, "running", st.ck.epoch, "")?;
     // metrics.jsonl always mirrors the checkpoint's history (a killed epoch leaves no line).
@@ -487,13 +359,13 @@ fn train_in_pool(
         lines.push_str(&serde_json::to_string(m).unwrap_or_default());
         lines.push('\n');
     }
-    tensors::write_atomic(&metrics_path, lines.as_bytes())?;
+    tactician_os::write_atomic(&metrics_path, lines.as_bytes())?;
 
     let result = run_epochs(data, opts, &spec, &mut st, &dir, progress);
     match result {
         Ok(stop_reason) => finish(data, opts, &spec, &st, &dir, stop_reason, resumed_from),
         Err(e) => {
-            let _ = write_status(&dir, "failed", st.ck.epoch, &e.to_string());
+            let _ = write_status(&dir, "failed", st.ck.epoch, &tactician_os::report(&e));
             Err(e)
         }
     }
@@ -512,16 +384,16 @@ fn run_epochs(
     let train = &data.train;
     let norm = &data.manifest.normalization;
     let mean = norm.mean.clone();
-    let scale: Vec<f32> = (0..train.f).map(|j| norm.scale(j)).collect();
-    let bs = cfg.batch_size.min(train.n).max(1);
-    let steps_per_epoch = train.n.div_ceil(bs) as u64;
+    let scale: Vec<f32> = (0..train.features).map(|j| norm.scale(j)).collect();
+    let bs = cfg.batch_size.min(train.rows).max(1);
+    let steps_per_epoch = train.rows.div_ceil(bs) as u64;
     let mut sh = Sharded::new(spec, bs);
-    let mut buf = BatchBuf::new(bs, train.a);
-    let mut order: Vec<u32> = Vec::with_capacity(train.n);
+    let mut buf = BatchBuf::new(bs, train.actions);
+    let mut order: Vec<u32> = Vec::with_capacity(train.rows);
     let mut metrics_file = std::fs::OpenOptions::new()
         .append(true)
         .open(dir.join("metrics.jsonl"))
-        .map_err(|e| TrainError::io(dir.join("metrics.jsonl"), e))?;
+        .map_err(|e| TrainError::io("write", dir.join("metrics.jsonl"), e))?;
     if st.ck.epoch >= cfg.epochs {
         return Ok(format!("completed all {} epochs", cfg.epochs));
     }
@@ -534,7 +406,7 @@ fn run_epochs(
     for epoch in st.ck.epoch + 1..=cfg.epochs {
         let t0 = Instant::now();
         order.clear();
-        order.extend(0..train.n as u32);
+        order.extend(0..train.rows as u32);
         st.ck.rng.shuffle(&mut order);
         progress.epoch_start(epoch, cfg.epochs, steps_per_epoch as usize);
         let mut total = BatchStats::default();
@@ -549,8 +421,8 @@ fn run_epochs(
             }
             buf.gather(train, rows);
             let batch = net::Batch {
-                features: &train.features,
-                f: train.f,
+                features: &train.x,
+                f: train.features,
                 rows,
                 mean: &mean,
                 scale: &scale,
@@ -605,7 +477,7 @@ fn run_epochs(
             lr,
             grad_norm: norm_sum / steps_per_epoch as f64,
             epoch_seconds: t0.elapsed().as_secs_f64(),
-            samples_per_sec: train.n as f64 / train_secs.max(1e-9),
+            samples_per_sec: train.rows as f64 / train_secs.max(1e-9),
             peak_rss_mib: peak_rss_mib(),
         };
         // Without a validation split the training loss decides.
@@ -635,7 +507,7 @@ fn run_epochs(
         metrics_file
             .write_all(line.as_bytes())
             .and_then(|()| metrics_file.flush())
-            .map_err(|e| TrainError::io(dir.join("metrics.jsonl"), e))?;
+            .map_err(|e| TrainError::io("write", dir.join("metrics.jsonl"), e))?;
         write_status(dir, "running", epoch, "")?;
         progress.epoch_end(&m);
         if cfg.patience > 0 && st.ck.since_best >= cfg.patience {
@@ -694,10 +566,10 @@ fn finish(
     model::fold_normalization(spec, &mut folded, &data.manifest.normalization);
     let enc = &data.manifest.encoder;
     let meta = ModelJson {
-        format: model::MODEL_FORMAT.into(),
+        format: MODEL_FORMAT.into(),
         inputs: spec.inputs,
         hidden: spec.hidden.clone(),
-        activation: spec.activation.name().into(),
+        activation: spec.activation,
         actions: spec.actions,
         value_head: spec.value_head,
         encoder_hash: enc.hash.clone(),
@@ -711,13 +583,15 @@ fn finish(
         }),
     };
     let metrics = std::fs::read(dir.join("metrics.jsonl"))
-        .map_err(|e| TrainError::io(dir.join("metrics.jsonl"), e))?;
+        .map_err(|e| TrainError::io("read", dir.join("metrics.jsonl"), e))?;
+    // The model folder was checked before training (`--force`, overlap with the data).
     let written = model::write_model_dir(
         &opts.out,
         spec,
         &folded,
         meta,
-        &[("metrics.jsonl", metrics)],
+        &[("metrics.jsonl", &metrics)],
+        true,
     )?;
     summary.model_version = written.model_version;
     write_status(dir, "finished", st.ck.epoch, &summary.stop_reason)?;

@@ -10,6 +10,7 @@ use crate::train::{self, Progress, TrainOptions, TrainSummary};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use tactician_formats::model::is_model_file;
 
 /// How trials are chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -204,7 +205,9 @@ pub fn tune(
         .iter()
         .map(|p| apply(base, p))
         .collect::<Result<Vec<_>, _>>()?;
-    std::fs::create_dir_all(out.join("trials")).map_err(|e| TrainError::io(out, e))?;
+    tactician_os::check_disjoint(out, &[&data.dir])?;
+    std::fs::create_dir_all(out.join("trials"))
+        .map_err(|e| TrainError::io("create", out.join("trials"), e))?;
     let mut trials = Vec::new();
     for (i, (settings, config)) in plans.iter().zip(configs).enumerate() {
         let dir = out.join("trials").join(format!("trial-{i:03}"));
@@ -272,8 +275,8 @@ pub fn tune(
     let board = Leaderboard { trials, best_model };
     let json =
         serde_json::to_string_pretty(&board).map_err(|e| TrainError::Config(e.to_string()))?;
-    crate::tensors::write_atomic(&out.join("leaderboard.json"), json.as_bytes())?;
-    crate::tensors::write_atomic(&out.join("leaderboard.csv"), to_csv(&board).as_bytes())?;
+    tactician_os::write_atomic(&out.join("leaderboard.json"), json.as_bytes())?;
+    tactician_os::write_atomic(&out.join("leaderboard.csv"), to_csv(&board).as_bytes())?;
     Ok(board)
 }
 
@@ -290,21 +293,18 @@ fn reuse(dir: &Path, config: &TrainConfig) -> Option<TrainSummary> {
     serde_json::from_value(m.meta.training.get("summary")?.clone()).ok()
 }
 
+/// Copies the model folder `from` to `to`, replacing a previous model's files there.
 fn copy_model(from: &Path, to: &Path) -> Result<(), TrainError> {
-    let tmp = model::sibling(to, ".tmp-new");
-    if tmp.exists() {
-        std::fs::remove_dir_all(&tmp).map_err(|e| TrainError::io(&tmp, e))?;
+    let staged = tactician_os::OutputDir::create(to, is_model_file, true)?;
+    for name in tactician_formats::model::MODEL_FILES {
+        let src = from.join(name);
+        if src.exists() {
+            let bytes = std::fs::read(&src).map_err(|e| TrainError::io("read", &src, e))?;
+            tactician_os::write_atomic(&staged.path().join(name), &bytes)?;
+        }
     }
-    std::fs::create_dir_all(&tmp).map_err(|e| TrainError::io(&tmp, e))?;
-    for entry in std::fs::read_dir(from).map_err(|e| TrainError::io(from, e))? {
-        let entry = entry.map_err(|e| TrainError::io(from, e))?;
-        std::fs::copy(entry.path(), tmp.join(entry.file_name()))
-            .map_err(|e| TrainError::io(entry.path(), e))?;
-    }
-    if to.exists() {
-        std::fs::remove_dir_all(to).map_err(|e| TrainError::io(to, e))?;
-    }
-    std::fs::rename(&tmp, to).map_err(|e| TrainError::io(to, e))
+    staged.commit(Some(tactician_formats::model::MODEL_JSON))?;
+    Ok(())
 }
 
 /// The leaderboard as CSV.

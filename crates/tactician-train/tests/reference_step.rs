@@ -1,28 +1,18 @@
 //! One full training step (forward, masked cross-entropy + value loss, backward, Adam/AdamW)
 //! cross-checked against the independent numpy implementation in bench/peer/reference_step.py.
 //!
-//! Python: $TACTICIAN_PYTHON, else /work/venv/bin/python, else python3; it needs numpy and
-//! safetensors. Under CI=true a missing Python or package fails the test.
+//! Python: $TACTICIAN_PYTHON (set by `./scripts/test`), else `python3` from `PATH`; it needs
+//! numpy and safetensors. Under CI=true a missing Python or package fails the test.
 
-use safetensors::Dtype;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use tactician_formats::tensors::{self, Tensor};
 use tactician_train::config::{Activation, OptimizerKind};
 use tactician_train::net::{Batch, NetSpec, Sharded, Targets, train_step_sharded};
 use tactician_train::optim::{Adam, AdamParams};
 use tactician_train::rng::Rng;
-use tactician_train::tensors::{self, RawOut};
 
 fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("TACTICIAN_PYTHON") {
-        return PathBuf::from(p);
-    }
-    let venv = Path::new("/work/venv/bin/python");
-    if venv.exists() {
-        venv.to_path_buf()
-    } else {
-        PathBuf::from("python3")
-    }
+    std::env::var_os("TACTICIAN_PYTHON").map_or_else(|| PathBuf::from("python3"), PathBuf::from)
 }
 
 fn script() -> PathBuf {
@@ -49,13 +39,8 @@ fn reference_available() -> bool {
     ok
 }
 
-fn raw(name: &str, shape: Vec<usize>, data: &[f32]) -> RawOut {
-    RawOut {
-        name: name.into(),
-        dtype: Dtype::F32,
-        shape,
-        bytes: tensors::f32_bytes(data),
-    }
+fn raw(name: &str, shape: Vec<usize>, data: &[f32]) -> Tensor {
+    Tensor::f32(name, shape, data)
 }
 
 fn check(act: Activation, kind: OptimizerKind, value_head: bool, seed: u64) {
@@ -134,12 +119,7 @@ fn check(act: Activation, kind: OptimizerKind, value_head: bool, seed: u64) {
     let tmp = tempfile::tempdir().unwrap();
     let inp = tmp.path().join("in.safetensors");
     let outp = tmp.path().join("out.safetensors");
-    let bytes = tensors::serialize_raw(
-        &inp,
-        &tensors_in,
-        Some(HashMap::from([("config".into(), cfg.to_string())])),
-    )
-    .unwrap();
+    let bytes = tensors::serialize(&inp, &tensors_in, Some(("config", &cfg.to_string()))).unwrap();
     std::fs::write(&inp, bytes).unwrap();
     let status = std::process::Command::new(python())
         .arg(script())
@@ -172,8 +152,8 @@ fn check(act: Activation, kind: OptimizerKind, value_head: bool, seed: u64) {
     adam.step(&mut new_params, sh.grad(), &h);
 
     let ref_bytes = std::fs::read(&outp).unwrap();
-    let st = tensors::parse(&outp, &ref_bytes).unwrap();
-    let (loss, _) = tensors::f32s(&outp, &st, "loss").unwrap();
+    let st = tensors::File::parse(&outp, &ref_bytes).unwrap();
+    let (loss, _) = st.f32s("loss").unwrap();
     let ours = (stats.loss_sum / b as f64) as f32;
     assert!(
         (ours - loss[0]).abs() <= 1e-5 * (1.0 + loss[0].abs()),
@@ -183,8 +163,8 @@ fn check(act: Activation, kind: OptimizerKind, value_head: bool, seed: u64) {
     let mut worst = (0f32, String::new());
     for tn in spec.tensors() {
         let r = tn.offset..tn.offset + tn.len();
-        let (g, _) = tensors::f32s(&outp, &st, &format!("grad.{}", tn.name)).unwrap();
-        let (p, _) = tensors::f32s(&outp, &st, &format!("param.{}", tn.name)).unwrap();
+        let (g, _) = st.f32s(&format!("grad.{}", tn.name)).unwrap();
+        let (p, _) = st.f32s(&format!("param.{}", tn.name)).unwrap();
         for (k, (ours, theirs)) in sh.grad()[r.clone()]
             .iter()
             .zip(&g)

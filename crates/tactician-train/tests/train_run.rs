@@ -90,10 +90,10 @@ fn trains_deterministically_and_writes_a_folded_model() {
     // validation said (the same examples, normalized inside the trainer).
     let model = TrainedModel::load(&a).unwrap();
     assert_eq!(model.meta.encoder_hash, "synthetic-encoder-1");
-    let (logits, values) = model.predict(&data.val.features, 100);
-    assert_eq!(values.len(), data.val.n);
-    let act = data.val.a;
-    let hits = (0..data.val.n)
+    let (logits, values) = model.predict(&data.val.x, 100);
+    assert_eq!(values.len(), data.val.rows);
+    let act = data.val.actions;
+    let hits = (0..data.val.rows)
         .filter(|&i| {
             let row = &logits[i * act..(i + 1) * act];
             let legal = &data.val.legal[i * act..(i + 1) * act];
@@ -106,7 +106,7 @@ fn trains_deterministically_and_writes_a_folded_model() {
             best == Some(data.val.action[i] as usize)
         })
         .count();
-    let acc = hits as f64 / data.val.n as f64;
+    let acc = hits as f64 / data.val.rows as f64;
     assert!(
         (acc - s.best_val_top1).abs() < 0.01,
         "folded model accuracy {acc} vs trainer's {}",
@@ -116,7 +116,7 @@ fn trains_deterministically_and_writes_a_folded_model() {
 
 #[test]
 fn folding_normalization_is_exact() {
-    use tactician_train::data::Normalization;
+    use tactician_formats::prepared::Normalization;
     use tactician_train::kernel::Threads;
     use tactician_train::net::{NetSpec, Workspace, forward};
     let spec = NetSpec {
@@ -133,6 +133,7 @@ fn folding_normalization_is_exact() {
         std: (0..7)
             .map(|j| if j == 3 { 0.0 } else { rng.uniform(0.1, 3.0) })
             .collect(),
+        ..Normalization::identity(7)
     };
     let raw: Vec<f32> = (0..7 * 10).map(|_| rng.uniform(-8.0, 8.0)).collect();
     let mut ws = Workspace::new(&spec, 10);

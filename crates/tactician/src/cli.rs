@@ -3,8 +3,8 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
-/// Tactician: record battles of a turn-based game, and (in later versions) turn them into a
-/// small neural policy shipped to Raspberry Pi devices.
+/// Tactician: record battles of a turn-based game, turn them into a small neural policy, and
+/// export it as `.tflite` files for the devices that play the game.
 #[derive(Debug, Parser)]
 #[command(
     name = "tactician",
@@ -42,9 +42,11 @@ pub enum Command {
     /// Play battles between scripted strategies on all cores and write them as battle logs.
     ///
     /// Logs are JSON Lines, one battle per line (schema: docs/battle-log.md), in files
-    /// `part-NNNNN.jsonl.zst` of `--shard-size` battles, each written under a `.tmp` name and
-    /// renamed when complete; `collect.json`, written last, lists the settings and every file
-    /// with its hash. The same settings and seed give the same battles.
+    /// `part-NNNNN.jsonl.zst` of `--shard-size` battles; `collect.json`, written last, lists
+    /// the settings and every file with its hash. The collection is written beside OUT and put
+    /// in place when complete: a failure leaves a previous collection as it was, and `--force`
+    /// replaces only a collection's own files. The same settings and seed give the same
+    /// battles.
     Collect(CollectArgs),
     /// Validate battle logs and add them to a Parquet dataset.
     ///
@@ -62,12 +64,13 @@ pub enum Command {
     /// normalize, and build the test scenarios.
     ///
     /// Writes PREPARED/{train,val,test}.safetensors (features F32 [N,F] raw, legal U8 [N,A],
-    /// action I32 [N], weight F32 [N], value F32 [N]), scenarios.json and manifest.json
-    /// (normalization of the train split, counts, split rule, filter, balance and augmentation
-    /// reports). Settings come from the `[prepare]` section of `--config`, overridden by the
-    /// flags; the default keeps only the `search` strategy's decisions (behaviour cloning).
-    /// Everything is written to a temporary folder renamed at the end: a failure leaves no
-    /// output. See docs/prepare.md.
+    /// action I32 [N], weight F32 [N], value F32 [N]), scenarios.json (the game's scenarios)
+    /// and manifest.json (normalization of the train split, counts, split rule, filter, balance
+    /// and augmentation reports). Settings come from the `[prepare]` section of `--config`,
+    /// overridden by the flags; the default keeps only the `search` strategy's decisions
+    /// (behaviour cloning). Everything is written beside PREPARED and put in place at the end:
+    /// a failure leaves no output and a previous one as it was. PREPARED may not be, contain or
+    /// lie inside the dataset. See docs/prepare.md.
     Prepare(PrepareArgs),
     /// Train the policy network on prepared data (docs/train.md).
     ///
@@ -77,6 +80,7 @@ pub enum Command {
     /// MODEL.run/metrics.jsonl and saves a checkpoint there; `--resume` continues an
     /// interrupted run and ends with the same weights as an uninterrupted one. MODEL (with the
     /// input normalization folded into the first layer) appears only when training finished.
+    /// MODEL may not be, contain or lie inside PREPARED.
     Train(TrainArgs),
     /// Search training settings: random or grid search over `[tune.space]` of `--config`,
     /// within a trial budget; prints and saves a leaderboard (CSV and JSON) and keeps the best
@@ -94,8 +98,9 @@ pub enum Command {
     /// error, per-action confusion) and PREPARED/scenarios.json (pass = the chosen action is
     /// acceptable). Then plays `--battles` battles against each opponent, half with the model
     /// on each side, with 95% Wilson intervals, and lists the turning points of a few battles
-    /// (largest swings of the value head). Results do not depend on the thread count. See
-    /// docs/eval.md.
+    /// (largest swings of the value head). `--min-agreement` and `--min-win-rate` set gates:
+    /// the command exits 1 (after the report) when a measured figure is below one. Results do
+    /// not depend on the thread count. See docs/eval.md.
     Eval(EvalArgs),
     /// Play every pair of strategies against each other and print a results table.
     Tournament(TournamentArgs),
@@ -105,24 +110,29 @@ pub enum Command {
     ///
     /// Without FILE, prints the spec of the built-in game's encoder (feature names and ranges,
     /// action names, version hash). With FILE, reads an external game's spec (JSON: `name`,
-    /// `features` [{name, description, min, max}], `actions`, optional `hash`), checks it and
-    /// prints it with its version hash: the `encoder.hash` its battle logs must carry (see
-    /// docs/battle-log.md, "Logs from other games").
+    /// `features` [{name, description, min, max}], `actions`, optional `hash`, and the optional
+    /// declarations `symmetries`, `scenarios` and `victories`), checks it and prints its
+    /// feature spec with the version hash: the `encoder.hash` its battle logs must carry (see
+    /// docs/battle-log.md, "Logs from other games"). `--game` prints the whole game spec.
     Spec(SpecArgs),
     /// Export a trained model folder to TFLite: float32, plus dynamic-range and/or int8.
     ///
     /// Reads MODEL/model.safetensors and MODEL/model.json (format `tactician-mlp/1`) and
     /// writes EXPORT/model-f32.tflite and, by default, EXPORT/model-int8.tflite (int8
-    /// activations calibrated on `--calibration-samples` rows of PREPARED/train.safetensors).
-    /// Files are written only when every requested one was built; the same checkpoint and
-    /// sample give byte-identical files. See docs/tflite.md.
+    /// activations calibrated on `--calibration-samples` rows of PREPARED/train.safetensors),
+    /// with EXPORT/export.json listing each file's size, hash and operators. The export is all
+    /// or nothing: every file is built, then all are written beside EXPORT and put in place
+    /// together, replacing a previous export's files (other files in EXPORT stay). The same
+    /// checkpoint and sample give byte-identical files. See docs/tflite.md.
     Export(ExportArgs),
     /// Check exported TFLite files against the float model on the test split.
     ///
-    /// Runs each file in EXPORT with the device runtime on PREPARED/test.safetensors and
-    /// reports top-1 agreement (legal actions only, ties to the lowest index) with the float
-    /// model, mean and max absolute logit error, file sizes and operators. Exits non-zero when
-    /// a file is below its gate (100% for float32, 99.5% for dynamic and int8 by default).
+    /// Runs each file EXPORT/export.json lists (refusing one that is missing or not the file
+    /// listed) with the device runtime on PREPARED/test.safetensors and reports top-1
+    /// agreement (legal actions only, ties to the lowest index) with the float model, mean and
+    /// max absolute logit error, decision latency, file sizes and operators. Exits non-zero
+    /// when a file is below its gate (100% for float32, 99.5% for dynamic and int8 by
+    /// default).
     Verify(VerifyArgs),
 }
 
@@ -235,6 +245,15 @@ pub struct EvalArgs {
     #[arg(long, value_name = "K", default_value_t = 3)]
     pub turning_points: usize,
 
+    /// Gate: the least top-1 agreement with the teacher on the test split (0 to 1).
+    #[arg(long, value_name = "FRACTION")]
+    pub min_agreement: Option<f64>,
+
+    /// Gate: the least win rate against an opponent, as OPPONENT=FRACTION (repeatable,
+    /// comma-separated).
+    #[arg(long, value_name = "NAME=FRACTION", value_delimiter = ',', value_parser = parse_gate)]
+    pub min_win_rate: Vec<(String, f64)>,
+
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
@@ -242,6 +261,21 @@ pub struct EvalArgs {
     /// Print the report as JSON on stdout instead of tables.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Parses `NAME=FRACTION`.
+pub fn parse_gate(s: &str) -> Result<(String, f64), String> {
+    let (name, value) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?} is not NAME=FRACTION"))?;
+    let v: f64 = value
+        .trim()
+        .parse()
+        .map_err(|_| format!("{value:?} is not a number"))?;
+    if !(0.0..=1.0).contains(&v) {
+        return Err(format!("{v} is not a fraction between 0 and 1"));
+    }
+    Ok((name.trim().to_string(), v))
 }
 
 /// Flags of `tactician tournament`.
@@ -279,9 +313,14 @@ pub struct StrategiesArgs {
 /// Flags of `tactician spec`.
 #[derive(Debug, Args)]
 pub struct SpecArgs {
-    /// An external game's feature spec to check (default: print the built-in game's spec).
+    /// An external game's spec to check (default: print the built-in game's spec).
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
+
+    /// Print the whole game spec: the features with the declared symmetries, scenarios and
+    /// victories.
+    #[arg(long)]
+    pub game: bool,
 }
 
 /// Flags of `tactician ingest`.
@@ -295,8 +334,9 @@ pub struct IngestArgs {
     #[arg(long, value_name = "DATASET")]
     pub out: PathBuf,
 
-    /// Feature spec (JSON: name, features, actions) of an external game's encoder. Without it
-    /// a new dataset is bound to the built-in game's encoder.
+    /// Game spec (JSON: name, features, actions, and optionally the victories its outcomes
+    /// follow) of an external game. Without it the built-in game is assumed. Every record is
+    /// checked against it: encoder, feature ranges, outcome rules.
     #[arg(long, value_name = "FILE")]
     pub spec: Option<PathBuf>,
 
@@ -309,9 +349,10 @@ pub struct IngestArgs {
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
 
-    /// Longest record accepted, in MiB.
-    #[arg(long, value_name = "MIB", default_value_t = 64)]
-    pub max_record_mib: usize,
+    /// Longest record accepted, in MiB (1 to 4096).
+    #[arg(long, value_name = "MIB", default_value_t = 64,
+          value_parser = clap::value_parser!(u16).range(1..=4096))]
+    pub max_record_mib: u16,
 
     /// Compression of the feature vectors, nearly all of a dataset's bytes: `lz4` is the
     /// fastest to ingest, `none` (4 times larger) the fastest for `tactician prepare` to read,
@@ -360,7 +401,8 @@ pub struct ExportArgs {
     #[arg(value_name = "MODEL")]
     pub model: PathBuf,
 
-    /// Output folder (created if missing).
+    /// Output folder (created if missing); it may not be, contain or lie inside MODEL or
+    /// the calibration folder.
     #[arg(long, value_name = "EXPORT")]
     pub out: PathBuf,
 
@@ -372,9 +414,10 @@ pub struct ExportArgs {
     #[arg(long, value_name = "PREPARED")]
     pub calibration: Option<PathBuf>,
 
-    /// Training rows to calibrate on (spread evenly over the split).
-    #[arg(long, value_name = "N", default_value_t = 1000)]
-    pub calibration_samples: usize,
+    /// Training rows to calibrate on (spread evenly over the split; at least 1).
+    #[arg(long, value_name = "N", default_value_t = 1000,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub calibration_samples: u32,
 
     /// Refuse (and write nothing) if any file would exceed this size: bytes, or with a
     /// K/M/G suffix (powers of 1024), e.g. `512K` for a device's model slot. Default: the
@@ -448,7 +491,7 @@ pub struct PrepareArgs {
     #[arg(value_name = "DATASET")]
     pub dataset: PathBuf,
 
-    /// Output folder; must not exist unless `--force`.
+    /// Output folder; may not hold a prepared set already unless `--force`.
     #[arg(long, value_name = "PREPARED")]
     pub out: PathBuf,
 
@@ -507,12 +550,13 @@ pub struct PrepareArgs {
     #[arg(long, value_name = "N")]
     pub augment_copies: Option<usize>,
 
-    /// Feature spec (JSON) of an external game's encoder the dataset must have; without it
-    /// the dataset must come from the built-in game's current encoder.
+    /// Game spec (JSON) of an external game: the encoder the dataset must have, and the
+    /// symmetries and scenarios it declares. Without it the dataset must come from the
+    /// built-in game's current encoder.
     #[arg(long, value_name = "FILE")]
     pub spec: Option<PathBuf>,
 
-    /// Replace the output folder if it exists.
+    /// Replace the prepared files of an existing output folder (other files in it stay).
     #[arg(long)]
     pub force: bool,
 
@@ -642,7 +686,7 @@ pub struct BenchExportArgs {
     /// Trained model folder; without it a random seed-sized network (192-256-256-32, relu).
     #[arg(long, value_name = "MODEL")]
     pub model: Option<PathBuf>,
-    /// Python with tensorflow-cpu (default: $TACTICIAN_TF_PYTHON, else /work/venv-tf/bin/python).
+    /// Python with tensorflow-cpu (default: $TACTICIAN_TF_PYTHON, else python3 from PATH).
     #[arg(long, value_name = "PYTHON")]
     pub python: Option<PathBuf>,
     /// The converter peer script.
@@ -669,7 +713,7 @@ pub struct BenchTrainArgs {
     /// Prepared data folder; without it a synthetic one (F=192, A=32) is generated.
     #[arg(long, value_name = "PREPARED")]
     pub prepared: Option<PathBuf>,
-    /// Python with tensorflow-cpu (default: $TACTICIAN_TF_PYTHON, else /work/venv-tf/bin/python).
+    /// Python with tensorflow-cpu (default: $TACTICIAN_TF_PYTHON, else python3 from PATH).
     #[arg(long, value_name = "PYTHON")]
     pub python: Option<PathBuf>,
     /// The Keras peer script.

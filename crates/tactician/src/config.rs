@@ -49,6 +49,10 @@
 //! max_rounds = 30
 //! turning_points = 3
 //!
+//! [eval.gates]            # none by default; the pipeline stops below a gate
+//! # min_teacher_agreement = 0.85
+//! # min_win_rate = { random = 0.7, aggressive = 0.7 }
+//!
 //! [verify]                # the verify step's gates
 //! min_f32_agreement = 1.0
 //! min_int8_agreement = 0.995
@@ -249,6 +253,10 @@ pub struct EvalSection {
     pub max_rounds: u16,
     /// Battles whose turning points are listed.
     pub turning_points: usize,
+    /// Gates on what is measured (`[eval.gates]`: `min_teacher_agreement`, and
+    /// `min_win_rate` per opponent); none by default. The pipeline stops when the model is
+    /// below one.
+    pub gates: tactician_eval::Gates,
 }
 
 impl Default for EvalSection {
@@ -259,6 +267,7 @@ impl Default for EvalSection {
             opponents: Vec::new(),
             max_rounds: tactician_game::rules::DEFAULT_MAX_ROUNDS,
             turning_points: 3,
+            gates: tactician_eval::Gates::default(),
         }
     }
 }

@@ -3,10 +3,12 @@
 
 use std::path::Path;
 use std::process::{Command, Output};
-use tactician_game::{NUM_ACTIONS, SkirmishEncoder};
-use tactician_train::eval::{
-    Activation, MANIFEST, Mlp, ModelMeta, SCENARIOS, Scenario, Split, TEST_SPLIT, write_split,
+use tactician_battle::Scenario;
+use tactician_formats::model::{Activation, Mlp, ModelJson};
+use tactician_formats::prepared::{
+    EncoderInfo, Normalization, PreparedManifest, SCENARIOS, Split, SplitName, scenarios_json,
 };
+use tactician_game::{NUM_ACTIONS, SkirmishEncoder};
 
 fn tactician(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tactician"))
@@ -32,9 +34,10 @@ fn path(p: &Path) -> &str {
 /// labelled with the model's own choices (so agreement is 100%) except `wrong` rows.
 fn setup(dir: &Path, data: &Path, hash: &str, wrong: usize) -> Mlp {
     let spec = SkirmishEncoder::feature_spec();
-    let meta = ModelMeta::for_spec(spec, vec![12], Activation::Tanh, true);
-    let model = Mlp::seeded_random(meta, 5).unwrap();
-    model.save(dir).unwrap();
+    let meta = ModelJson::for_spec(spec, vec![12], Activation::Tanh, true);
+    let model = Mlp::random(meta, 5);
+    std::fs::create_dir_all(dir).unwrap();
+    model.write(dir, &[]).unwrap();
     std::fs::create_dir_all(data).unwrap();
     let (f, a, rows) = (spec.num_features(), NUM_ACTIONS, 20);
     let mut split = Split {
@@ -51,14 +54,23 @@ fn setup(dir: &Path, data: &Path, hash: &str, wrong: usize) -> Mlp {
     };
     for r in 0..rows {
         let out = model.forward(&split.x[r * f..(r + 1) * f]);
-        let best = tactician_train::eval::masked_argmax(&out.logits, |_| true).unwrap();
+        let best = tactician_runtime::masked_argmax(&out.logits, |_| true).unwrap();
         split
             .action
-            .push(if r < wrong { (best + 1) % a } else { best });
+            .push((if r < wrong { (best + 1) % a } else { best }) as u32);
     }
-    write_split(&data.join(TEST_SPLIT), &split).unwrap();
-    let manifest = serde_json::json!({"format": "tactician-prepared/1", "encoder": {"hash": hash}});
-    std::fs::write(data.join(MANIFEST), manifest.to_string()).unwrap();
+    split
+        .write(&data.join(SplitName::Test.file_name()))
+        .unwrap();
+    let encoder = EncoderInfo {
+        name: "skirmish".into(),
+        hash: hash.into(),
+        features: spec.features().iter().map(|d| d.name.clone()).collect(),
+        actions: spec.actions().to_vec(),
+    };
+    PreparedManifest::new(encoder, Normalization::identity(f))
+        .write(data)
+        .unwrap();
     let scenario = Scenario {
         name: "anything legal".into(),
         description: String::new(),
@@ -68,12 +80,10 @@ fn setup(dir: &Path, data: &Path, hash: &str, wrong: usize) -> Mlp {
             .iter()
             .map(|s| s.to_string())
             .collect(),
+        encoder: hash.into(),
+        state: Default::default(),
     };
-    std::fs::write(
-        data.join(SCENARIOS),
-        serde_json::to_string(&[scenario]).unwrap(),
-    )
-    .unwrap();
+    std::fs::write(data.join(SCENARIOS), scenarios_json(&[scenario])).unwrap();
     model
 }
 

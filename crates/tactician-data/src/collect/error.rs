@@ -65,6 +65,9 @@ pub enum CollectError {
         /// One of the files found.
         found: String,
     },
+    /// The output folder or one of its files could not be written.
+    #[error(transparent)]
+    Output(tactician_os::Error),
     /// Writing, syncing or renaming a file failed.
     #[error("cannot write {path}")]
     Write {
@@ -108,4 +111,24 @@ pub enum CollectError {
         /// What is wrong.
         reason: String,
     },
+}
+
+impl From<tactician_os::Error> for CollectError {
+    fn from(e: tactician_os::Error) -> Self {
+        match e {
+            tactician_os::Error::NotADirectory(path) => CollectError::NotADirectory(path),
+            tactician_os::Error::Exists { path, found } => {
+                CollectError::AlreadyCollected { path, found }
+            }
+            tactician_os::Error::Io {
+                op: "write",
+                path,
+                source,
+            } => CollectError::Write { path, source },
+            tactician_os::Error::Io { path, source, .. } => {
+                CollectError::Unwritable { path, source }
+            }
+            e => CollectError::Output(e),
+        }
+    }
 }

@@ -251,32 +251,38 @@ fn a_previous_collection_is_kept_unless_forced() {
 }
 
 #[test]
-fn a_failure_after_files_were_written_removes_them() {
+fn a_failure_after_files_were_written_leaves_the_previous_collection() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("logs");
-    let cfg = config(&out, 20, "random:random", 1);
-    // Once every battle is played, block the manifest's temporary name with a folder: the
-    // shards are complete by then, and the run must take them back.
-    let blocker = out.join("collect.json.tmp");
+    let mut cfg = config(&out, 10, "random:random", 1);
+    collect(&cfg, &|_| {}).unwrap();
+    fs::write(out.join("notes.txt"), "mine").unwrap();
+    let before = files(&out);
+    // Once every battle is played, take the staging folder away: the shards are complete by
+    // then, the manifest cannot be written, and the run must fail without touching the old
+    // collection.
+    cfg.force = true;
+    cfg.settings.seed = 9;
+    let parent = dir.path().to_path_buf();
     let e = collect(&cfg, &|p| {
         if p.done == p.total {
-            fs::create_dir(&blocker).unwrap();
+            for entry in fs::read_dir(&parent).unwrap() {
+                let path = entry.unwrap().path();
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                if name.starts_with(".logs.staging-") {
+                    let _ = fs::remove_dir_all(&path);
+                }
+            }
         }
     })
     .unwrap_err();
-    assert!(
-        matches!(&e, CollectError::Write { path, .. } if path.ends_with("collect.json.tmp")),
-        "{e}"
-    );
-    let left: Vec<_> = fs::read_dir(&out)
+    assert!(!e.to_string().is_empty());
+    assert_eq!(files(&out), before);
+    let siblings: Vec<_> = fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert_eq!(
-        left,
-        ["collect.json.tmp"],
-        "only the test's own folder is left"
-    );
+    assert_eq!(siblings, ["logs"], "no staging folder is left");
 }
 
 /// The example in `docs/battle-log.md` is a real record: replaying its settings gives the same

@@ -116,7 +116,9 @@ mod tests {
                 hash: "h".into(),
                 num_features: 1,
                 num_actions: 1,
-                builtin: false,
+                ranges: vec![(0.0, 1.0)],
+                feature_names: vec!["f".into()],
+                outcomes: Default::default(),
             };
             let result = parse_chunk(0, 7, text.as_bytes(), &encoder);
             prop_assert_eq!(result.newlines, text.matches('\n').count() as u64);

@@ -3,7 +3,6 @@
 pub mod chunk;
 pub mod columns;
 pub mod json;
-pub mod outcome;
 pub mod reader;
 pub mod reason;
 pub mod record;

@@ -30,6 +30,8 @@ pub enum Reason {
     UnknownEncoder,
     /// A feature vector has the wrong length.
     FeatureLength,
+    /// A feature value lies outside the range the spec declares for it.
+    FeatureRange,
     /// A legal mask has the wrong length or characters other than `0`/`1`.
     MaskInvalid,
     /// The action index is outside the action space.
@@ -48,7 +50,7 @@ pub enum Reason {
 
 impl Reason {
     /// Every reason, in report order.
-    pub const ALL: [Reason; 18] = [
+    pub const ALL: [Reason; 19] = [
         Reason::MalformedJson,
         Reason::Truncated,
         Reason::CorruptCompression,
@@ -60,6 +62,7 @@ impl Reason {
         Reason::NonFinite,
         Reason::UnknownEncoder,
         Reason::FeatureLength,
+        Reason::FeatureRange,
         Reason::MaskInvalid,
         Reason::ActionOutOfRange,
         Reason::ActionIllegal,
@@ -83,6 +86,7 @@ impl Reason {
             Reason::NonFinite => "non_finite",
             Reason::UnknownEncoder => "unknown_encoder",
             Reason::FeatureLength => "feature_length",
+            Reason::FeatureRange => "feature_range",
             Reason::MaskInvalid => "mask_invalid",
             Reason::ActionOutOfRange => "action_out_of_range",
             Reason::ActionIllegal => "action_illegal",

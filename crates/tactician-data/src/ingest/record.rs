@@ -4,10 +4,13 @@ use super::columns::{BattleMeta, Effects, Transitions};
 use super::json::{ErrorKind, JsonError, Parser};
 use super::reason::{Reason, Reject};
 use std::cell::Cell;
+use tactician_battle::GameSpec;
+use tactician_battle::outcome::{DeclaredEnd, OutcomeRules, ViolationKind};
 use tactician_battle::record::FORMAT_V1;
 
-/// The encoder a dataset is bound to: records must carry its hash and its sizes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The game a dataset is bound to, as records are checked against it: its encoder's hash,
+/// sizes and feature ranges, and its outcome rules.
+#[derive(Debug, Clone, PartialEq)]
 pub struct DatasetEncoder {
     /// The feature-spec hash.
     pub hash: String,
@@ -15,20 +18,25 @@ pub struct DatasetEncoder {
     pub num_features: usize,
     /// Actions in the action space.
     pub num_actions: usize,
-    /// Whether this is the built-in game's encoder (its final states can be checked by the
-    /// engine).
-    pub builtin: bool,
+    /// Each feature's declared `[min, max]`; a value outside is quarantined.
+    pub ranges: Vec<(f32, f32)>,
+    /// Feature names, for messages.
+    pub feature_names: Vec<String>,
+    /// The game's outcome rules.
+    pub outcomes: OutcomeRules,
 }
 
 impl DatasetEncoder {
-    /// The encoder of `spec`; records are checked against the built-in game's engine when
-    /// `spec` is the built-in game's.
-    pub fn for_spec(spec: &tactician_battle::FeatureSpec) -> Self {
+    /// The encoder of `game`: its feature spec and outcome rules.
+    pub fn for_game(game: &GameSpec) -> Self {
+        let spec = game.features();
         Self {
             hash: spec.hash().to_string(),
             num_features: spec.num_features(),
             num_actions: spec.num_actions(),
-            builtin: spec.hash() == tactician_game::SkirmishEncoder::feature_spec().hash(),
+            ranges: spec.features().iter().map(|f| (f.min, f.max)).collect(),
+            feature_names: spec.features().iter().map(|f| f.name.clone()).collect(),
+            outcomes: game.outcomes().clone(),
         }
     }
 }
@@ -92,7 +100,7 @@ pub fn parse_battle(
     let field = Cell::new("record");
     let mut scratch = Scratch::default();
     let result = parse(line, out, battle_index, &field, &mut scratch)
-        .map_err(|e| json_reject(&e, field.get()))
+        .map_err(|e| json_reject(&e, field.get(), scratch.decisions.len()))
         .and_then(|h| finish(h, encoder, source, out, mark.rows, &scratch));
     match result {
         Ok(meta) => Ok(meta),
@@ -112,14 +120,19 @@ struct Scratch {
     battle_id: Option<String>,
 }
 
-fn json_reject(e: &JsonError, field: &str) -> Reject {
+/// The reject of a JSON error in `field`; an error inside a decision names it by index
+/// (`decision` is the number of decisions read before it).
+fn json_reject(e: &JsonError, field: &str, decision: usize) -> Reject {
     let reason = match e.kind {
         ErrorKind::Eof => Reason::Truncated,
         ErrorKind::NonFinite => Reason::NonFinite,
         ErrorKind::Type(_) => Reason::InvalidValue,
         ErrorKind::Syntax(_) | ErrorKind::TooDeep | ErrorKind::Trailing => Reason::MalformedJson,
     };
-    Reject::new(reason, format!("{field}: {e}"))
+    match field.strip_prefix("decisions[]") {
+        Some(rest) => Reject::new(reason, format!("decisions[{decision}]{rest}: {e}")),
+        None => Reject::new(reason, format!("{field}: {e}")),
+    }
 }
 
 /// Reads `[a, b]`, each number with `read` (`Parser::f32` for the `f32` fields: a value beyond
@@ -489,6 +502,24 @@ fn unit_ref(p: &mut Parser<'_>) -> super::json::Result<Option<[u64; 2]>> {
     Ok(Some(v))
 }
 
+/// The index of the first value outside its `[min, max]` range.
+#[inline]
+fn first_out_of_range(values: &[f32], ranges: &[(f32, f32)]) -> Option<usize> {
+    // One branch-free pass over the row (the common case has no value out of range), then a
+    // search only when one was found.
+    let any = values
+        .iter()
+        .zip(ranges)
+        .fold(false, |acc, (x, (lo, hi))| acc | (x < lo) | (x > hi));
+    if !any {
+        return None;
+    }
+    values
+        .iter()
+        .zip(ranges)
+        .position(|(x, (lo, hi))| x < lo || x > hi)
+}
+
 fn missing(name: &str) -> Reject {
     Reject::new(
         Reason::MissingField,
@@ -598,6 +629,8 @@ fn finish(
         })
         .sum();
     legal_at -= legal_total;
+    let features_total: usize = scratch.decisions.iter().filter_map(|d| d.features).sum();
+    let mut features_at = out.features.len() - features_total;
     for (i, d) in scratch.decisions.iter().enumerate() {
         let at = |what: &str| format!("decisions[{i}].{what}");
         let turn = d.turn.ok_or_else(|| missing(&at("turn")))?;
@@ -622,6 +655,20 @@ fn finish(
                 format!(
                     "{} has {nfeat} values, the encoder has {nf}",
                     at("features")
+                ),
+            ));
+        }
+        let values = &out.features[features_at..features_at + nf];
+        features_at += nf;
+        if let Some(j) = first_out_of_range(values, &encoder.ranges) {
+            let (lo, hi) = encoder.ranges[j];
+            return Err(Reject::new(
+                Reason::FeatureRange,
+                format!(
+                    "{}[{j}] ({}) is {}, outside its declared range [{lo}, {hi}]",
+                    at("features"),
+                    encoder.feature_names[j],
+                    values[j]
                 ),
             ));
         }
@@ -689,15 +736,22 @@ fn finish(
             format!("outcome.turns is {turns} but the battle has {n} decisions"),
         ));
     }
-    super::outcome::check(
+    let end = DeclaredEnd {
         winner,
-        &victory,
-        h.alive,
-        h.material,
-        h.final_state,
-        h.setup,
-        encoder.builtin,
-    )?;
+        victory: &victory,
+        alive: h.alive,
+        material: h.material,
+        final_state: h.final_state,
+        setup: h.setup,
+    };
+    encoder.outcomes.check(&end).map_err(|v| {
+        let reason = match v.kind {
+            ViolationKind::Missing => Reason::MissingField,
+            ViolationKind::Invalid => Reason::InvalidValue,
+            ViolationKind::Inconsistent => Reason::OutcomeInconsistent,
+        };
+        Reject::new(reason, v.detail)
+    })?;
     debug_assert_eq!(out.len() - first_row, n);
     Ok(BattleMeta {
         battle_id,

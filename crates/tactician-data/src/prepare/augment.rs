@@ -1,4 +1,4 @@
-//! Augmenting the training split with the encoder's symmetries.
+//! Augmenting the training split with the game's symmetries.
 //!
 //! Each training row gets `copies` symmetric copies (a seeded choice of distinct symmetries
 //! per row; all of them when `copies` is 0), appended after the original rows. A copy maps the
@@ -8,45 +8,13 @@
 use super::PrepareError;
 use super::rows::Rows;
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
+
 use tactician_battle::FeatureSpec;
 use tactician_battle::symmetry::FeatureSymmetry;
 use tactician_game::SplitMix64;
 
 /// Rows per parallel block (fixed, so the output does not depend on the thread count).
 const BLOCK: usize = 4096;
-
-/// What augmentation did.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AugmentReport {
-    /// Whether copies were added.
-    pub enabled: bool,
-    /// Why not, when not.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// Symmetries the encoder declares.
-    pub available: usize,
-    /// Names of the symmetries drawn from.
-    pub symmetries: Vec<String>,
-    /// Copies per training row.
-    pub copies_per_row: usize,
-    /// Training rows before.
-    pub rows_before: u64,
-    /// Training rows after.
-    pub rows_after: u64,
-    /// `rows_after / rows_before`.
-    pub multiplier: f64,
-}
-
-/// The symmetries of the encoder `spec`: the built-in game's for its encoder, none for any
-/// other (an external game's spec declares none).
-pub fn encoder_symmetries(spec: &FeatureSpec) -> Vec<FeatureSymmetry> {
-    if spec.hash() == tactician_game::SkirmishEncoder::feature_spec().hash() {
-        tactician_game::SkirmishEncoder::symmetries()
-    } else {
-        Vec::new()
-    }
-}
 
 /// Selects the symmetries named in `wanted` (all when empty) and checks that they fit `spec`.
 pub fn select(
@@ -301,6 +269,5 @@ mod tests {
         )
         .unwrap();
         assert!(select(vec![mirror()], &[], &one).is_err());
-        assert!(encoder_symmetries(&one).is_empty());
     }
 }

@@ -1,38 +1,9 @@
 //! Balancing the training split across players (strategies) and, optionally, actions.
 
-use super::config::{BalanceMethod, PrepareConfig};
 use super::rows::Rows;
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use super::{BalanceMethod, BalanceReport, Distribution, PrepareConfig};
+
 use tactician_game::SplitMix64;
-
-/// A distribution of the training rows: total weight per player and per action.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Distribution {
-    /// Rows (or total weight) per player.
-    pub by_player: BTreeMap<String, f64>,
-    /// Rows (or total weight) per action.
-    pub by_action: BTreeMap<String, f64>,
-}
-
-/// What balancing did.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BalanceReport {
-    /// The method.
-    pub method: BalanceMethod,
-    /// Whether actions were balanced too.
-    pub actions: bool,
-    /// Training rows before.
-    pub rows_before: u64,
-    /// Training rows after (resampling changes it).
-    pub rows_after: u64,
-    /// Before balancing (row counts).
-    pub before: Distribution,
-    /// After balancing (sums of weights).
-    pub after: Distribution,
-    /// Smallest and largest weight.
-    pub weight_range: [f32; 2],
-}
 
 /// The distribution of `rows`, weighted.
 pub fn distribution(rows: &Rows, players: &[String], actions: &[String]) -> Distribution {

@@ -11,15 +11,20 @@ pub enum PrepareError {
     #[error(transparent)]
     Dataset(#[from] DatasetError),
     /// A file operation failed.
-    #[error("cannot {op} {path}: {source}")]
+    #[error("cannot {op} {path}")]
     Io {
         /// What was being done.
         op: &'static str,
         /// On which path.
         path: PathBuf,
         /// The cause.
+        #[source]
         source: std::io::Error,
     },
+    /// The output folder cannot be written (not a folder, a previous output without
+    /// `force`, an overlap with the input, a failed write).
+    #[error(transparent)]
+    Output(#[from] tactician_os::Error),
     /// Parquet or Arrow failed on a part file.
     #[error("parquet error on {path}: {message}")]
     Parquet {
@@ -41,7 +46,7 @@ pub enum PrepareError {
     /// The settings are impossible (e.g. split ratios that do not add up to 1).
     #[error("invalid prepare settings: {0}")]
     Config(String),
-    /// The dataset's encoder is not the one the game (or the given spec) uses now.
+    /// The dataset's encoder is not the game's (the built-in game's, or the given spec's).
     #[error(
         "encoder hash mismatch: the dataset holds features of encoder {dataset} but the game's \
          encoder is {game}; re-ingest the battle logs with the current game (or pass the spec \
@@ -81,23 +86,12 @@ pub enum PrepareError {
         /// Battles with kept decisions.
         battles: u64,
     },
-    /// The output folder exists.
-    #[error("{0} already exists; pass --force to replace it")]
-    OutputExists(PathBuf),
     /// The dataset's content disagrees with its manifest.
     #[error("{0}")]
     Corrupt(String),
     /// A symmetry does not fit the encoder, or a requested one does not exist.
     #[error("augmentation: {0}")]
     Symmetry(String),
-    /// A test scenario could not be built (a bug in the scenario set).
-    #[error("scenario {name}: {message}")]
-    Scenario {
-        /// The scenario.
-        name: String,
-        /// What went wrong.
-        message: String,
-    },
     /// Writing a tensor file failed.
     #[error("cannot write {path}: {message}")]
     Safetensors {

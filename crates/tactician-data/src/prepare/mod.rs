@@ -15,23 +15,28 @@
 //! The steps, in order: filter the decisions ([`PrepareConfig`]: players, minimum battle
 //! length, winners only, single-legal-action decisions, invalid records), assign each battle
 //! to a split by a hash of its id and the seed ([`split`]), balance the training split across
-//! players ([`balance`]), augment it with the encoder's symmetries ([`augment`]), compute the
-//! per-feature normalization on it ([`normalize`]), build the test [`scenarios`], and write
-//! everything to a temporary folder renamed into place at the end: a failure leaves no
-//! output. The transitions are read in parallel in two passes over pieces of row groups
+//! players ([`balance`]), augment it with the game's symmetries ([`augment`]), compute the
+//! per-feature normalization on it ([`normalize`]), write the game's scenarios, and put
+//! everything in place at the end through a staging folder: a failure leaves no output and
+//! the previous one as it was, and only the prepared folder's own files are ever replaced.
+//! The game ([`GameSpec`]) says what the features are and declares the symmetries and
+//! scenarios, for the built-in game and for one that brings its own logs alike. The transitions are read in parallel in two passes over pieces of row groups
 //! ([`read::scan`]): the small columns first, then the kept rows' features straight into
 //! tensors allocated once at their final size; memory grows with the output (dense tensors),
 //! not with the dataset. The same dataset and settings give byte-identical files, whatever
-//! the thread count. `docs/prepare.md` is the format's specification.
+//! the thread count. The folder's format is defined in `tactician-formats`;
+//! `docs/prepare.md` describes it.
 //!
 //! ```no_run
 //! use tactician_data::prepare::{prepare, PrepareConfig, PrepareOptions};
 //! use std::path::Path;
 //!
+//! let game = tactician_game::game_spec().unwrap();
 //! let manifest = prepare(
 //!     Path::new("runs/default/dataset"),
 //!     Path::new("runs/default/prepared"),
 //!     &PrepareConfig::default(),
+//!     &game,
 //!     &PrepareOptions::default(),
 //! )
 //! .unwrap();
@@ -40,37 +45,33 @@
 
 pub mod augment;
 pub mod balance;
-mod config;
 mod error;
-pub mod manifest;
 pub mod normalize;
 mod output;
 pub mod read;
 pub mod rows;
-pub mod scenarios;
 pub mod split;
 
-pub use config::{BalanceMethod, PrepareConfig};
 pub use error::PrepareError;
-pub use manifest::PreparedManifest;
+pub use tactician_formats::prepared::{
+    AugmentReport, BalanceMethod, BalanceReport, Distribution, Normalization, PrepareConfig,
+    PreparedManifest,
+};
 
 use crate::dataset::Dataset;
-use manifest::{Counts, EncoderInfo, FileInfo, ScenarioInfo, SplitInfo};
 use split::Split;
 use std::collections::BTreeMap;
 use std::path::Path;
-use tactician_battle::FeatureSpec;
-use tactician_battle::symmetry::FeatureSymmetry;
+use tactician_battle::GameSpec;
+use tactician_formats::prepared::{
+    Counts, EncoderInfo, FileInfo, SCENARIOS, ScenarioInfo, SplitInfo, is_prepared_file,
+    scenarios_json,
+};
 
 /// Options of [`prepare`] that are not settings of the result.
 #[derive(Default)]
 pub struct PrepareOptions {
-    /// The encoder the dataset must have been made with; `None` for the built-in game's.
-    pub expected: Option<FeatureSpec>,
-    /// The symmetries to augment with; `None` for the encoder's own (the built-in game's for
-    /// its encoder, none for others).
-    pub symmetries: Option<Vec<FeatureSymmetry>>,
-    /// Replace an existing output folder.
+    /// Replace the prepared files of an existing output folder (its other files stay).
     pub force: bool,
     /// Worker threads; 0 for one per core.
     pub threads: usize,
@@ -81,8 +82,6 @@ pub struct PrepareOptions {
 impl std::fmt::Debug for PrepareOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PrepareOptions")
-            .field("expected", &self.expected.as_ref().map(|s| s.hash()))
-            .field("symmetries", &self.symmetries.as_ref().map(Vec::len))
             .field("force", &self.force)
             .field("threads", &self.threads)
             .finish()
@@ -103,41 +102,39 @@ pub fn dataset_hash(ds: &Dataset) -> String {
 
 /// Whether every file `manifest` lists is in `dir` with its recorded size and hash.
 pub fn is_intact(dir: &Path, manifest: &PreparedManifest) -> bool {
-    manifest.files.iter().all(|(name, f)| {
-        output::file_info(&dir.join(name)).is_ok_and(|i| i.bytes == f.bytes && i.blake3 == f.blake3)
-    })
+    manifest.is_intact(dir)
 }
 
-/// Prepares the dataset at `dataset` into the folder `out`; returns its manifest.
+/// Prepares the dataset at `dataset` into the folder `out` for `game` (the dataset must hold
+/// its encoder's features); returns the manifest. The output may not be, contain or lie inside
+/// the dataset.
 pub fn prepare(
     dataset: &Path,
     out: &Path,
     config: &PrepareConfig,
+    game: &GameSpec,
     opts: &PrepareOptions,
 ) -> Result<PreparedManifest, PrepareError> {
-    config.validate()?;
-    if out.exists() && !opts.force {
-        return Err(PrepareError::OutputExists(out.to_path_buf()));
-    }
+    config.validate().map_err(PrepareError::Config)?;
+    tactician_os::check_disjoint(out, &[dataset])?;
+    tactician_os::OutputDir::preflight(out, &is_prepared_file, opts.force)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads)
         .build()
         .map_err(|e| PrepareError::Config(format!("cannot start worker threads: {e}")))?;
-    pool.install(|| run(dataset, out, config, opts))
+    pool.install(|| run(dataset, out, config, game, opts))
 }
 
 fn run(
     dataset: &Path,
     out: &Path,
     config: &PrepareConfig,
+    game: &GameSpec,
     opts: &PrepareOptions,
 ) -> Result<PreparedManifest, PrepareError> {
     let ds = Dataset::open(dataset)?;
     let spec = ds.manifest().encoder.clone();
-    let expected = opts
-        .expected
-        .as_ref()
-        .unwrap_or_else(|| tactician_game::SkirmishEncoder::feature_spec());
+    let expected = game.features();
     if spec.hash() != expected.hash() {
         return Err(PrepareError::EncoderMismatch {
             dataset: spec.hash().to_string(),
@@ -148,11 +145,7 @@ fn run(
         return Err(PrepareError::EmptyDataset(dataset.to_path_buf()));
     }
     let symmetries = if config.augment {
-        let all = match &opts.symmetries {
-            Some(s) => s.clone(),
-            None => augment::encoder_symmetries(&spec),
-        };
-        augment::select(all, &config.symmetries, &spec)?
+        augment::select(game.symmetries().to_vec(), &config.symmetries, &spec)?
     } else {
         Vec::new()
     };
@@ -257,17 +250,14 @@ fn run(
     let balance = balance::balance(train, config, &battles.players, &action_names);
     let before_augment = train.len() as u64;
     let copies = augment::augment(train, &symmetries, config.augment_copies, config.seed);
-    let augmentation = augment::AugmentReport {
+    let augmentation = AugmentReport {
         enabled: copies > 0,
         reason: if copies > 0 {
             None
         } else if !config.augment {
             Some("turned off in the settings".into())
         } else {
-            Some(format!(
-                "the encoder {} declares no symmetries",
-                spec.hash()
-            ))
+            Some(format!("the game {} declares no symmetries", spec.name()))
         },
         available: symmetries.len(),
         symmetries: symmetries.iter().map(|s| s.name().to_string()).collect(),
@@ -282,27 +272,28 @@ fn run(
         config.std_floor,
         config.near_constant_std,
     );
-    let (scenario_list, scenario_reason) = match scenarios::scenarios(&spec)? {
-        Ok(list) => (list, None),
-        Err(reason) => (Vec::new(), Some(reason)),
-    };
+    let scenario_list = game.scenarios();
+    let scenario_reason = scenario_list
+        .is_empty()
+        .then(|| format!("the game {} declares no scenarios", spec.name()));
 
     // Write.
-    let staging = output::Staging::new(out)?;
+    let staging = tactician_os::OutputDir::create(out, is_prepared_file, opts.force)?;
     let mut files = BTreeMap::new();
     for s in Split::ALL {
         let name = format!("{}.safetensors", s.name());
         let info = output::write_split(&staging.path().join(&name), &splits[s as usize])?;
         files.insert(name, info);
     }
-    let mut text = serde_json::to_vec_pretty(&scenario_list).expect("scenarios serialize");
-    text.push(b'\n');
     files.insert(
-        "scenarios.json".to_string(),
-        output::write_bytes(&staging.path().join("scenarios.json"), &text)?,
+        SCENARIOS.to_string(),
+        output::write_bytes(
+            &staging.path().join(SCENARIOS),
+            &scenarios_json(scenario_list),
+        )?,
     );
     let manifest = PreparedManifest {
-        format: manifest::FORMAT.to_string(),
+        format: tactician_formats::prepared::PREPARED_FORMAT.to_string(),
         encoder: EncoderInfo {
             name: spec.name().to_string(),
             hash: spec.hash().to_string(),
@@ -343,9 +334,10 @@ fn run(
         config: config.clone(),
         files,
     };
-    let mut text = serde_json::to_vec_pretty(&manifest).expect("manifests serialize");
-    text.push(b'\n');
-    let _: FileInfo = output::write_bytes(&staging.path().join("manifest.json"), &text)?;
-    staging.commit()?;
+    let _: FileInfo = output::write_bytes(
+        &staging.path().join(tactician_formats::prepared::MANIFEST),
+        &manifest.to_json(),
+    )?;
+    staging.commit(Some(tactician_formats::prepared::MANIFEST))?;
     Ok(manifest)
 }

@@ -1,29 +1,11 @@
 //! Per-feature normalization statistics of the training split.
 
+use super::Normalization;
 use super::rows::Rows;
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
 /// Rows per partial sum (fixed, so the result does not depend on the thread count).
 const BLOCK: usize = 8192;
-
-/// Mean and standard deviation per feature, and the features that barely vary.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Normalization {
-    /// Mean per feature.
-    pub mean: Vec<f32>,
-    /// Standard deviation per feature (population), floored at `std_floor`; 1 for constant
-    /// features.
-    pub std: Vec<f32>,
-    /// The floor applied.
-    pub std_floor: f32,
-    /// Features with a single value in the training split (their std is 1).
-    pub constant_features: Vec<String>,
-    /// Features that vary, but with a standard deviation below the near-constant threshold.
-    pub near_constant_features: Vec<String>,
-    /// Rows the statistics were computed from.
-    pub rows: u64,
-}
 
 struct Partial {
     sum: Vec<f64>,

@@ -1,8 +1,8 @@
 //! Reading a dataset's tables: the battles (small, whole) and the transitions (streamed one
 //! row group at a time, filtered and assigned to splits as they are decoded).
 
+use super::PrepareConfig;
 use super::PrepareError;
-use super::config::PrepareConfig;
 use super::rows::Rows;
 use super::split::{self, Split};
 use crate::dataset::Dataset;

@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 use tactician_data::dataset::Dataset;
 use tactician_data::ingest::{IngestError, IngestOptions, IngestReport, ingest};
 use tactician_game::record::{WallClock, record};
-use tactician_game::{GameConfig, SkirmishEncoder, strategy};
+use tactician_game::{GameConfig, strategy};
 
 /// Real records of the built-in game, as JSON values, each a different battle.
 pub fn battles() -> &'static [Value] {
@@ -100,13 +100,19 @@ pub fn opts() -> IngestOptions {
     }
 }
 
+/// The built-in game's spec (built once).
+pub fn builtin() -> &'static tactician_battle::GameSpec {
+    static GAME: std::sync::OnceLock<tactician_battle::GameSpec> = std::sync::OnceLock::new();
+    GAME.get_or_init(|| tactician_game::game_spec().unwrap())
+}
+
 /// Ingests `files` into `ds` bound to the built-in encoder.
 pub fn run(
     ds: &Path,
     files: &[PathBuf],
     opts: &IngestOptions,
 ) -> Result<IngestReport, IngestError> {
-    ingest(ds, files, SkirmishEncoder::feature_spec(), opts, &|_| {})
+    ingest(ds, files, builtin(), opts, &|_| {})
 }
 
 /// A quarantine entry, as written.

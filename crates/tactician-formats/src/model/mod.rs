@@ -19,7 +19,6 @@ pub use mlp::{Dense, Mlp, Output, Outputs};
 use serde::{Deserialize, Serialize};
 use tactician_battle::FeatureSpec;
 
-
 /// The `format` value of `model.json`.
 pub const MODEL_FORMAT: &str = "tactician-mlp/1";
 /// The description file of a model folder.

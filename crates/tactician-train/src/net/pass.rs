@@ -3,6 +3,7 @@
 //! gradient of every parameter.
 
 use super::spec::NetSpec;
+use crate::config::Derivative;
 use crate::kernel::{MatRef, Threads, matmul};
 
 /// Loss terms and counts of one batch.

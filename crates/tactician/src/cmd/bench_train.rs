@@ -36,12 +36,12 @@ struct Report {
 }
 
 /// The Python with tensorflow-cpu for the peers: `--python`, else `$TACTICIAN_TF_PYTHON`,
-/// else `/work/venv-tf/bin/python`.
+/// else `python3` from `PATH`.
 pub(super) fn tf_python(explicit: Option<&PathBuf>) -> PathBuf {
     explicit
         .cloned()
         .or_else(|| std::env::var_os("TACTICIAN_TF_PYTHON").map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from("/work/venv-tf/bin/python"))
+        .unwrap_or_else(|| PathBuf::from("python3"))
 }
 
 fn keras(args: &BenchTrainArgs, prepared: &Path, c: &TrainConfig) -> anyhow::Result<(f64, f64)> {
@@ -121,7 +121,7 @@ fn ours(prepared: &Path, c: &TrainConfig, work: &Path) -> anyhow::Result<(f64, f
         .and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .and_then(|v| v["val_top1"].as_f64())
         .unwrap_or(s.best_val_top1);
-    Ok((mean, last_top1, data.train.n))
+    Ok((mean, last_top1, data.train.rows))
 }
 
 /// Runs `tactician bench train`.
@@ -169,7 +169,7 @@ pub fn run(args: BenchTrainArgs, quiet: bool) -> anyhow::Result<()> {
             );
         }
         let (sps, top1, n) = ours(&prepared, &config, &work)?;
-        let data_manifest = Prepared::read_manifest(&prepared)?;
+        let data_manifest = tactician_formats::prepared::PreparedManifest::read(&prepared)?;
         let f = data_manifest.encoder.features.len();
         let a = data_manifest.encoder.actions.len();
         let spec = tactician_train::train::net_spec(&config, f, a);

@@ -3,10 +3,11 @@
 use crate::cli::EvalArgs;
 use crate::config::{EvalSection, PipelineConfig};
 use crate::progress;
-use anyhow::Context;
+use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
+use tactician_eval::{BattleSettings, EvalReport, EvalSettings, Gates, evaluate};
+use tactician_formats::model::MODEL_JSON;
 use tactician_game::{GameConfig, strategy};
-use tactician_train::eval::{BattleSettings, EvalReport, EvalSettings, MODEL_JSON, evaluate};
 
 /// Evaluates a model and prints the report.
 pub fn run(args: EvalArgs, quiet: bool) -> anyhow::Result<()> {
@@ -24,12 +25,27 @@ pub fn run(args: EvalArgs, quiet: bool) -> anyhow::Result<()> {
         data: args.data,
         battles,
         threads: args.threads,
+        gates: Gates {
+            min_teacher_agreement: args.min_agreement,
+            min_win_rate: args.min_win_rate.into_iter().collect(),
+        },
     };
     let report = eval(&args.model, &settings, quiet)?;
     if args.json {
-        super::print_json(&report)
+        super::print_json(&report)?;
     } else {
-        super::print(&report.to_text())
+        super::print(&report.to_text())?;
+    }
+    check_gates(&report)
+}
+
+/// An error naming every gate the model is below.
+pub fn check_gates(report: &EvalReport) -> anyhow::Result<()> {
+    let failed = report.failures();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        bail!("below the evaluation gates: {}", failed.join("; "))
     }
 }
 
@@ -74,6 +90,7 @@ pub fn settings(
         data: prepared,
         battles,
         threads,
+        gates: section.gates.clone(),
     }
 }
 

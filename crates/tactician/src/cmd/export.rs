@@ -22,7 +22,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
         out: args.out,
         precisions: precisions(args.quantize),
         calibration: args.calibration,
-        calibration_samples: args.calibration_samples,
+        calibration_samples: args.calibration_samples as usize,
         max_bytes: args.max_bytes,
     };
     let int8_without_sample =

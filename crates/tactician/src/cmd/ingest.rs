@@ -4,16 +4,13 @@ use crate::cli::IngestArgs;
 use crate::progress;
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
-use tactician_battle::FeatureSpec;
+use tactician_battle::GameSpec;
 use tactician_data::ingest::{IngestError, IngestOptions, IngestReport, ingest};
 
 /// Ingests logs with a progress bar and prints the report.
 pub fn run(args: IngestArgs, quiet: bool) -> anyhow::Result<()> {
     let logs = expand_logs(&args.logs)?;
-    let spec = match &args.spec {
-        Some(path) => read_spec(path)?,
-        None => tactician_game::SkirmishEncoder::feature_spec().clone(),
-    };
+    let game = super::game(args.spec.as_deref())?;
     if let Some(rate) = args.max_reject_rate
         && !(0.0..=1.0).contains(&rate)
     {
@@ -21,12 +18,12 @@ pub fn run(args: IngestArgs, quiet: bool) -> anyhow::Result<()> {
     }
     let opts = IngestOptions {
         threads: args.threads.unwrap_or(0),
-        max_line: args.max_record_mib.max(1) << 20,
+        max_line: usize::from(args.max_record_mib) << 20,
         max_reject_rate: args.max_reject_rate,
         feature_codec: args.features_codec,
         ..IngestOptions::default()
     };
-    let report = run_ingest(&args.out, &logs, &spec, &opts, quiet);
+    let report = run_ingest(&args.out, &logs, &game, &opts, quiet);
     let report = match report {
         Ok(r) => r,
         Err(e) => {
@@ -64,7 +61,7 @@ pub fn run(args: IngestArgs, quiet: bool) -> anyhow::Result<()> {
 pub fn run_ingest(
     dataset: &Path,
     logs: &[PathBuf],
-    spec: &FeatureSpec,
+    game: &GameSpec,
     opts: &IngestOptions,
     quiet: bool,
 ) -> anyhow::Result<IngestReport> {
@@ -74,7 +71,7 @@ pub fn run_ingest(
         .map(|m| m.len())
         .sum();
     let bar = progress::bytes_bar("ingest", total, quiet);
-    let result = ingest(dataset, logs, spec, opts, &|p| {
+    let result = ingest(dataset, logs, game, opts, &|p| {
         bar.set_position(p.bytes);
         bar.set_message(format!(
             "{} records, {} decisions",
@@ -114,14 +111,6 @@ pub fn expand_logs(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
         }
     }
     Ok(out)
-}
-
-/// Reads an external game's feature spec.
-pub fn read_spec(path: &Path) -> anyhow::Result<FeatureSpec> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the feature spec {}", path.display()))?;
-    serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a valid feature spec", path.display()))
 }
 
 /// The report as a few terminal tables.

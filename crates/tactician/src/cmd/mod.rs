@@ -18,8 +18,11 @@ mod tune;
 pub mod verify;
 
 use crate::cli::{Cli, Command};
+use anyhow::Context;
 use serde::Serialize;
 use std::io::Write;
+use std::path::Path;
+use tactician_battle::GameSpec;
 
 /// Runs the command `cli` names.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -39,6 +42,20 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Spec(args) => spec::run(args),
         Command::Export(args) => export::run(args),
         Command::Verify(args) => verify::run(args),
+    }
+}
+
+/// The game a command works on: the game spec (a feature spec with optional symmetries,
+/// scenarios and victories) in the file `spec`, or the built-in game.
+pub fn game(spec: Option<&Path>) -> anyhow::Result<GameSpec> {
+    match spec {
+        Some(path) => {
+            let bytes = std::fs::read(path)
+                .with_context(|| format!("cannot read the game spec {}", path.display()))?;
+            GameSpec::from_json(&bytes)
+                .with_context(|| format!("{} is not a valid game spec", path.display()))
+        }
+        None => tactician_game::game_spec().context("the built-in game's declaration is invalid"),
     }
 }
 

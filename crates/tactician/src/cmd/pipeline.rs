@@ -29,7 +29,7 @@ struct Report {
     train: TrainStepReport,
     /// The evaluation of the run's model (`<run>/model`), when there is one; also written to
     /// `<run>/eval.json`.
-    eval: Option<tactician_train::eval::EvalReport>,
+    eval: Option<tactician_eval::EvalReport>,
     /// The export and verify steps (when a trained model exists).
     export: Option<super::verify::PipelineExport>,
 }
@@ -133,14 +133,10 @@ pub fn run(args: PipelineArgs, quiet: bool) -> anyhow::Result<()> {
                 status: train_status,
                 summary: train.clone(),
             },
-            eval,
+            eval: eval.clone(),
             export: export.clone(),
         })
-        .and_then(|()| {
-            export
-                .as_ref()
-                .map_or(Ok(()), |e| super::verify::check_gates(&e.verify))
-        });
+        .and_then(|()| check_gates(eval.as_ref(), export.as_ref()));
     }
     let verb = if status == "ran" {
         "collected"
@@ -199,9 +195,23 @@ pub fn run(args: PipelineArgs, quiet: bool) -> anyhow::Result<()> {
         text.push_str(&format!("\n{}", e.to_markdown()));
     }
     super::print(&text)?;
-    match &export {
-        Some(e) => super::verify::check_gates(&e.verify),
-        None => Ok(()),
+    check_gates(eval.as_ref(), export.as_ref())
+}
+
+/// Fails when the model is below an evaluation gate or an exported file below its verify
+/// gate (after every step ran and printed its report).
+fn check_gates(
+    eval: Option<&tactician_eval::EvalReport>,
+    export: Option<&super::verify::PipelineExport>,
+) -> anyhow::Result<()> {
+    let mut failed = eval.map(|r| r.failures()).unwrap_or_default();
+    if let Some(e) = export {
+        failed.extend(e.verify.failures());
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!("the model is below its gates: {}", failed.join("; "))
     }
 }
 
@@ -235,7 +245,9 @@ fn prepare_step(
         threads: config.collect.threads.unwrap_or(0),
         ..Default::default()
     };
-    let manifest = super::prepare::run_prepare(dataset, prepared, &config.prepare, opts, quiet)?;
+    let game = super::game(None)?;
+    let manifest =
+        super::prepare::run_prepare(dataset, prepared, &config.prepare, &game, opts, quiet)?;
     Ok(PrepareStepReport {
         status: "ran",
         prepared: prepared.to_path_buf(),
@@ -297,8 +309,8 @@ fn ingest_step(
         feature_codec: config.ingest.features_codec,
         ..Default::default()
     };
-    let spec = tactician_game::SkirmishEncoder::feature_spec();
-    let report = super::ingest::run_ingest(dataset, &files, spec, &opts, quiet)?;
+    let game = super::game(None)?;
+    let report = super::ingest::run_ingest(dataset, &files, &game, &opts, quiet)?;
     Ok(IngestStepReport {
         status: "ran",
         dataset: dataset.to_path_buf(),

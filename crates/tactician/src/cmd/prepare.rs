@@ -55,17 +55,13 @@ pub fn run(args: PrepareArgs, quiet: bool) -> anyhow::Result<()> {
     if let Some(n) = args.augment_copies {
         config.augment_copies = n;
     }
-    let expected = match &args.spec {
-        Some(path) => Some(super::ingest::read_spec(path)?),
-        None => None,
-    };
+    let game = super::game(args.spec.as_deref())?;
     let opts = PrepareOptions {
-        expected,
         force: args.force,
         threads: args.threads.unwrap_or(0),
         ..Default::default()
     };
-    let manifest = run_prepare(&args.dataset, &args.out, &config, opts, quiet)?;
+    let manifest = run_prepare(&args.dataset, &args.out, &config, &game, opts, quiet)?;
     if args.json {
         super::print_json(&manifest)
     } else {
@@ -78,6 +74,7 @@ pub fn run_prepare(
     dataset: &Path,
     out: &Path,
     config: &PrepareConfig,
+    game: &tactician_battle::GameSpec,
     mut opts: PrepareOptions,
     quiet: bool,
 ) -> anyhow::Result<PreparedManifest> {
@@ -87,7 +84,7 @@ pub fn run_prepare(
         b.set_length(total);
         b.set_position(done);
     }));
-    let result = prepare(dataset, out, config, &opts);
+    let result = prepare(dataset, out, config, game, &opts);
     bar.finish_and_clear();
     result.with_context(|| {
         format!(

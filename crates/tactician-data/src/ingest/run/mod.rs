@@ -31,9 +31,10 @@ use pipeline::Pipeline;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
-use tactician_battle::FeatureSpec;
+use tactician_battle::GameSpec;
 
-pub use report::{FileReport, IngestError, IngestReport, Progress, peak_rss_bytes};
+pub use report::{FileReport, IngestError, IngestReport, Progress};
+pub use tactician_os::process::peak_rss_bytes;
 
 /// Settings of an ingest.
 #[derive(Debug, Clone)]
@@ -56,6 +57,28 @@ pub struct IngestOptions {
 }
 
 impl IngestOptions {
+    /// Refuses settings outside their range (each named).
+    pub fn validate(&self) -> Result<(), IngestError> {
+        let bad = |what: String| Err(IngestError::Options(what));
+        if self.chunk_bytes == 0 {
+            return bad("chunk_bytes must be at least 1".into());
+        }
+        if self.max_line == 0 {
+            return bad("the longest record accepted (max_line) must be at least 1 byte".into());
+        }
+        if let Some(r) = self.max_reject_rate
+            && !(0.0..=1.0).contains(&r)
+        {
+            return bad(format!(
+                "max_reject_rate must be a fraction between 0 and 1, got {r}"
+            ));
+        }
+        if self.row_group_rows == 0 || self.rows_per_file == 0 {
+            return bad("row_group_rows and rows_per_file must be at least 1".into());
+        }
+        Ok(())
+    }
+
     /// The reader's settings among these.
     pub fn read_options(&self) -> ReadOptions {
         ReadOptions {
@@ -79,23 +102,26 @@ impl Default for IngestOptions {
     }
 }
 
-/// Ingests `logs` into the dataset at `root` (created, bound to `spec`, if it does not exist).
+/// Ingests `logs` into the dataset at `root` (created, bound to `game`'s feature spec, if it
+/// does not exist), checking every record against `game`: its encoder, feature ranges and
+/// outcome rules.
 pub fn ingest(
     root: &Path,
     logs: &[PathBuf],
-    spec: &FeatureSpec,
+    game: &GameSpec,
     opts: &IngestOptions,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<IngestReport, IngestError> {
     if logs.is_empty() {
         return Err(IngestError::NoInput);
     }
+    opts.validate()?;
     let started = Instant::now();
-    let mut dataset = Dataset::open_or_create(root, spec)?;
+    let mut dataset = Dataset::open_or_create(root, game.features())?;
     let _lock = dataset.lock()?;
     dataset.clean_orphans()?;
     let mut manifest = dataset.manifest().clone();
-    let encoder = DatasetEncoder::for_spec(&manifest.encoder);
+    let encoder = DatasetEncoder::for_game(game);
     let id = manifest.ingests.last().map_or(1, |i| i.id + 1);
     let names: Vec<String> = logs.iter().map(|p| p.display().to_string()).collect();
     let quarantine_rel = format!("quarantine/ingest-{id:06}.jsonl");

@@ -12,15 +12,19 @@ pub enum IngestError {
     /// No log files were given.
     #[error("no log files given")]
     NoInput,
+    /// A setting is out of range.
+    #[error("invalid ingest settings: {0}")]
+    Options(String),
     /// The dataset folder failed.
     #[error(transparent)]
     Dataset(#[from] DatasetError),
     /// The quarantine file could not be written.
-    #[error("cannot write the quarantine file {path}: {source}")]
+    #[error("cannot write the quarantine file {path}")]
     Quarantine {
         /// The file.
         path: PathBuf,
         /// The cause.
+        #[source]
         source: std::io::Error,
     },
     /// Too many records were bad: nothing was added.
@@ -94,14 +98,6 @@ pub struct IngestReport {
     pub seconds: f64,
     /// Peak resident memory of the process, in bytes (Linux; `None` elsewhere).
     pub peak_rss_bytes: Option<u64>,
-}
-
-/// The process's peak resident set size (`VmHWM` in `/proc/self/status`), on Linux.
-pub fn peak_rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
 }
 
 /// Progress of an ingest, for a progress bar.

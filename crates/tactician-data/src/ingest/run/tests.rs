@@ -5,7 +5,7 @@ use super::*;
 use std::collections::BTreeMap;
 use std::io::Write;
 use tactician_game::record::{WallClock, record};
-use tactician_game::{GameConfig, SkirmishEncoder, strategy};
+use tactician_game::{GameConfig, strategy};
 
 /// A log of `n` battles, one zstd frame each, with a corrupt frame after the third.
 fn frame_log(path: &Path, n: u64) {
@@ -87,7 +87,7 @@ fn the_pipeline_is_deterministic_and_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("log.jsonl.zst");
     frame_log(&log, 12);
-    let spec = SkirmishEncoder::feature_spec();
+    let game = tactician_game::game_spec().unwrap();
     let opts = |threads| IngestOptions {
         threads,
         chunk_bytes: 4096,
@@ -99,7 +99,7 @@ fn the_pipeline_is_deterministic_and_in_order() {
         let report = ingest(
             &root,
             std::slice::from_ref(&log),
-            spec,
+            &game,
             &opts(threads),
             &|_| {},
         )

@@ -59,8 +59,8 @@ fn log_files(logs: &Path) -> Vec<PathBuf> {
 
 /// Ingests `run`'s logs into `root` with `opts` and computes the statistics.
 fn stats_of(run: &Run, root: &Path, opts: &IngestOptions, top: usize) -> Stats {
-    let spec = tactician_game::SkirmishEncoder::feature_spec();
-    let report = ingest(root, &log_files(&run.logs), spec, opts, &|_| {}).expect("an ingest");
+    let game = tactician_game::game_spec().expect("the built-in game");
+    let report = ingest(root, &log_files(&run.logs), &game, opts, &|_| {}).expect("an ingest");
     assert_eq!(report.quarantined, 0, "{report:?}");
     compute_at(root, top).expect("statistics")
 }
