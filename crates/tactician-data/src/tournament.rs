@@ -49,13 +49,14 @@ pub enum TournamentError {
     #[error("the round limit must be 1..={MAX_ROUNDS}, got {0}")]
     MaxRounds(u16),
     /// A strategy chose an action the game refused (a bug in that strategy).
-    #[error("strategy {strategy:?} broke the rules in battle seed {seed}: {source}")]
+    #[error("strategy {strategy:?} broke the rules in battle seed {seed}")]
     Game {
         /// The offending strategy.
         strategy: String,
         /// The battle's seed.
         seed: u64,
         /// What the game said.
+        #[source]
         source: GameError,
     },
 }

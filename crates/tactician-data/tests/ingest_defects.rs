@@ -278,7 +278,7 @@ fn feature_vectors_of_the_wrong_length_are_quarantined() {
 
 #[test]
 fn nan_and_infinite_values_are_quarantined() {
-    between_good(
+    let q = between_good(
         &[
             with_raw(9, "/decisions/1/features/3", "NaN"),
             with_raw(10, "/decisions/0/features/0", "-Infinity"),
@@ -289,6 +289,35 @@ fn nan_and_infinite_values_are_quarantined() {
         ],
         "non_finite",
     );
+    // Errors inside a decision name it by index.
+    for (e, field) in q.iter().zip([
+        "decisions[1].features",
+        "decisions[0].features",
+        "decisions[2].features",
+        "decisions[3].reward",
+        "decisions[4].material",
+        "decisions[5].wall",
+    ]) {
+        assert!(e.detail.contains(field), "{e:?} should name {field}");
+    }
+}
+
+#[test]
+fn feature_values_outside_their_declared_range_are_quarantined() {
+    // The built-in spec declares every feature's range; one past either end is refused.
+    let spec = tactician_game::SkirmishEncoder::feature_spec();
+    let (lo, hi) = (spec.features()[5].min, spec.features()[9].max);
+    let q = between_good(
+        &[
+            edited(9, |v| decision(v, 2)["features"][5] = json!(lo - 1.0)),
+            edited(10, |v| decision(v, 0)["features"][9] = json!(hi + 0.5)),
+        ],
+        "feature_range",
+    );
+    let name = |j: usize| spec.features()[j].name.clone();
+    assert!(q[0].detail.contains("decisions[2].features[5]"), "{q:?}");
+    assert!(q[0].detail.contains(&name(5)), "{q:?}");
+    assert!(q[1].detail.contains("decisions[0].features[9]"), "{q:?}");
 }
 
 #[test]

@@ -1,5 +1,5 @@
-//! Fuzzes what ingest does with the bytes of a battle log, for the built-in game's encoder and
-//! for an external game's (`docs/examples/external/spec.json`):
+//! Fuzzes what ingest does with the bytes of a battle log, for the built-in game and for an
+//! external game (`docs/examples/external/spec.json`, with its declared victories):
 //!
 //! - the record parser and validator (`parse_chunk`) on the bytes as JSON Lines: never a
 //!   panic; every record is accepted or rejected (records = accepted + rejected), and the
@@ -12,7 +12,7 @@
 use libfuzzer_sys::fuzz_target;
 use std::io::{Seek, Write};
 use std::sync::OnceLock;
-use tactician_battle::FeatureSpec;
+use tactician_battle::GameSpec;
 use tactician_data::ingest::chunk::parse_chunk;
 use tactician_data::ingest::reader::{Item, ReadOptions, read_file};
 use tactician_data::ingest::record::DatasetEncoder;
@@ -21,13 +21,13 @@ use tactician_data::ingest::work::run;
 fn encoders() -> &'static [DatasetEncoder; 2] {
     static ENCODERS: OnceLock<[DatasetEncoder; 2]> = OnceLock::new();
     ENCODERS.get_or_init(|| {
-        let builtin = tactician_game::SkirmishEncoder::feature_spec();
-        let external: FeatureSpec =
-            serde_json::from_str(include_str!("../../../../docs/examples/external/spec.json"))
+        let builtin = tactician_game::game_spec().expect("the built-in game");
+        let external =
+            GameSpec::from_json(include_bytes!("../../../../docs/examples/external/spec.json"))
                 .expect("the example spec parses");
         [
-            DatasetEncoder::for_spec(builtin),
-            DatasetEncoder::for_spec(&external),
+            DatasetEncoder::for_game(&builtin),
+            DatasetEncoder::for_game(&external),
         ]
     })
 }

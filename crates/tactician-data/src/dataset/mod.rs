@@ -35,13 +35,14 @@ pub const MANIFEST: &str = "dataset.json";
 #[non_exhaustive]
 pub enum DatasetError {
     /// A file operation failed.
-    #[error("cannot {op} {path}: {source}")]
+    #[error("cannot {op} {path}")]
     Io {
         /// What was being done.
         op: &'static str,
         /// On which path.
         path: PathBuf,
         /// The cause.
+        #[source]
         source: io::Error,
     },
     /// Parquet or Arrow failed.

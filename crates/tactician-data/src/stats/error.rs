@@ -16,11 +16,12 @@ pub enum StatsError {
     )]
     Empty(PathBuf),
     /// A part file could not be opened.
-    #[error("cannot open {path}: {source}")]
+    #[error("cannot open {path}")]
     Io {
         /// The file.
         path: PathBuf,
         /// The cause.
+        #[source]
         source: std::io::Error,
     },
     /// A part file is not readable Parquet.
