@@ -109,3 +109,78 @@ fn built_from_code_too() {
     assert_eq!(g.features(), &spec);
     assert!(g.outcomes().victories.is_empty());
 }
+
+mod properties {
+    use super::*;
+    use crate::outcome::{EndRule, VictoryRule, WinnerRule};
+    use crate::symmetry::FeatureMap;
+    use proptest::prelude::*;
+
+    /// A valid game spec: `f` features in [0, 1], `a` actions, a feature-swap symmetry, a
+    /// scenario and victories.
+    fn game() -> impl Strategy<Value = GameSpec> {
+        (1usize..6, 2usize..6, any::<u64>()).prop_map(|(f, a, seed)| {
+            let defs = (0..f)
+                .map(|i| FeatureDef::new(format!("f{i}"), "", 0.0, 1.0))
+                .collect();
+            let actions = (0..a).map(|i| format!("a{i}")).collect();
+            let spec = FeatureSpec::new("g", defs, actions).unwrap();
+            let mut maps: Vec<FeatureMap> = (0..f).map(FeatureMap::copy).collect();
+            maps.reverse();
+            let mut perm: Vec<usize> = (0..a).collect();
+            perm.swap(0, a - 1);
+            let sym = FeatureSymmetry::new("flip", maps, perm).unwrap();
+            let x = (seed % 1000) as f32 / 1000.0;
+            let scenario: Scenario = serde_json::from_value(serde_json::json!({
+                "name": "s",
+                "features": vec![x; f],
+                "legal": vec![1; a],
+                "acceptable": ["a0"],
+                "extra": {"seed": seed},
+            }))
+            .unwrap();
+            let outcomes = OutcomeRules {
+                victories: vec![
+                    VictoryRule::new("win", WinnerRule::Required, EndRule::Elimination),
+                    VictoryRule::new("draw", WinnerRule::None, EndRule::None),
+                ],
+                game: "g".into(),
+                end_check: None,
+            };
+            GameSpec::new(spec)
+                .with_symmetries(vec![sym])
+                .unwrap()
+                .with_scenarios(vec![scenario])
+                .unwrap()
+                .with_outcomes(outcomes)
+                .unwrap()
+        })
+    }
+
+    proptest! {
+        /// Written and read back, a game spec is the same.
+        #[test]
+        fn game_specs_round_trip(g in game()) {
+            prop_assert_eq!(GameSpec::from_json(&g.to_json()).unwrap(), g);
+        }
+
+        /// Any bytes are a game spec or an error, never a panic.
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = GameSpec::from_json(&bytes);
+        }
+
+        /// A valid spec with any one byte changed is read or refused, never a panic, and what
+        /// is read satisfies every check.
+        #[test]
+        fn damaged_specs_never_panic(g in game(), at in any::<prop::sample::Index>(), b in any::<u8>()) {
+            let mut bytes = g.to_json();
+            let i = at.index(bytes.len());
+            bytes[i] = b;
+            if let Ok(read) = GameSpec::from_json(&bytes) {
+                let again = GameSpec::from_json(&read.to_json()).unwrap();
+                prop_assert_eq!(again, read);
+            }
+        }
+    }
+}
