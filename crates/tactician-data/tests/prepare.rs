@@ -568,7 +568,7 @@ fn bad_input_fails_with_a_clear_error_and_no_output() {
     prepare(&ds, &out, &all_players(), &opts).unwrap();
     let first = std::fs::read(out.join("manifest.json")).unwrap();
     assert_fails_cleanly(&ds, &out, &all_players(), &opts, |e| {
-        matches!(e, PrepareError::Output(tactician_os::Error::Exists { .. }))
+        matches!(e, PrepareError::Os(tactician_os::Error::Exists { .. }))
     });
     let force = PrepareOptions {
         force: true,

@@ -6,16 +6,13 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ExportError {
-    /// The in-memory model is inconsistent.
-    #[error("invalid model: {0}")]
-    Invalid(String),
     /// The network is not one the exporter supports.
     #[error("unsupported network: {0}")]
     Unsupported(String),
     /// The calibration sample cannot calibrate int8 activations.
     #[error("calibration: {0}")]
     Calibration(String),
-    /// The file would exceed the size limit.
+    /// The file would exceed the size limit (before it is built: its parameters alone).
     #[error("the exported model would be {size} bytes, above the limit of {limit} bytes")]
     TooLarge {
         /// The size the file would have.
@@ -23,7 +20,7 @@ pub enum ExportError {
         /// The limit.
         limit: u64,
     },
-    /// The TFLite writer refused the model.
+    /// The TFLite writer refused the model (a size limit included).
     #[error("cannot write the model")]
     Write(#[from] tactician_tflite::WriteError),
     /// A written `.tflite` file does not read back, or an export's file is not a valid model.

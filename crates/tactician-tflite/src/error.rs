@@ -32,18 +32,13 @@ impl ReadError {
     }
 }
 
-/// Why a model could not be written or exported.
+/// Why a model could not be written.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum WriteError {
     /// The in-memory model is inconsistent; the message says how.
     #[error("invalid model: {0}")]
     Invalid(String),
-    /// The network description is not one the exporter supports.
-    #[error("unsupported network: {0}")]
-    Unsupported(String),
-    /// The calibration sample cannot calibrate int8 activations.
-    #[error("calibration: {0}")]
-    Calibration(String),
     /// The file would exceed the size limit.
     #[error("the exported model would be {size} bytes, above the limit of {limit} bytes")]
     TooLarge {

@@ -35,16 +35,8 @@ pub const MANIFEST: &str = "dataset.json";
 #[non_exhaustive]
 pub enum DatasetError {
     /// A file operation failed.
-    #[error("cannot {op} {path}")]
-    Io {
-        /// What was being done.
-        op: &'static str,
-        /// On which path.
-        path: PathBuf,
-        /// The cause.
-        #[source]
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Os(#[from] tactician_os::Error),
     /// Parquet or Arrow failed.
     #[error("parquet error on {path}: {message}")]
     Parquet {
@@ -91,11 +83,7 @@ pub enum DatasetError {
 
 impl DatasetError {
     pub(crate) fn io(op: &'static str, path: &Path, source: io::Error) -> Self {
-        Self::Io {
-            op,
-            path: path.to_path_buf(),
-            source,
-        }
+        Self::Os(tactician_os::Error::io(op, path, source))
     }
     pub(crate) fn parquet(path: &Path, e: impl std::fmt::Display) -> Self {
         Self::Parquet {

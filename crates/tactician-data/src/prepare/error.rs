@@ -10,21 +10,10 @@ pub enum PrepareError {
     /// The dataset cannot be opened or read.
     #[error(transparent)]
     Dataset(#[from] DatasetError),
-    /// A file operation failed.
-    #[error("cannot {op} {path}")]
-    Io {
-        /// What was being done.
-        op: &'static str,
-        /// On which path.
-        path: PathBuf,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The output folder cannot be written (not a folder, a previous output without
-    /// `force`, an overlap with the input, a failed write).
+    /// A file operation failed, or the output folder cannot be written (not a folder, a
+    /// previous output without `force`, an overlap with the input).
     #[error(transparent)]
-    Output(#[from] tactician_os::Error),
+    Os(#[from] tactician_os::Error),
     /// Parquet or Arrow failed on a part file.
     #[error("parquet error on {path}: {message}")]
     Parquet {
@@ -104,11 +93,7 @@ pub enum PrepareError {
 
 impl PrepareError {
     pub(crate) fn io(op: &'static str, path: &Path, source: std::io::Error) -> Self {
-        Self::Io {
-            op,
-            path: path.to_path_buf(),
-            source,
-        }
+        Self::Os(tactician_os::Error::io(op, path, source))
     }
 
     pub(crate) fn parquet(path: &Path, e: impl std::fmt::Display) -> Self {

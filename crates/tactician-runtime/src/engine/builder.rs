@@ -104,7 +104,41 @@ pub(super) fn arity(oi: usize, name: &str, op: &Op, n_in: usize, n_out: usize) -
     Ok(())
 }
 
+/// The input and output of a one-in, one-out operator, planned: their tensors and values.
+pub(super) struct Unary<'g> {
+    /// The input tensor.
+    pub(super) xt: &'g Tensor,
+    /// The output tensor.
+    pub(super) yt: &'g Tensor,
+    /// The input's value.
+    pub(super) x: usize,
+    /// The output's value.
+    pub(super) y: usize,
+}
+
 impl<'g> Builder<'g> {
+    /// Resolves and plans the first input and the output of operator `oi` (`op`, named
+    /// `name`), read and written at step `oi`. With `same_layout`, refuses an output whose type
+    /// or size per batch row differs from the input's, saying `why` it must not.
+    pub(super) fn unary(
+        &mut self,
+        oi: usize,
+        name: &str,
+        op: &Op,
+        same_layout: Option<&str>,
+    ) -> Result<Unary<'g>> {
+        let xt = self.tensor(oi, name, op.inputs[0])?;
+        let yt = self.tensor(oi, name, op.outputs[0])?;
+        let x = self.read(oi, name, op.inputs[0], oi)?;
+        let y = self.write(oi, name, op.outputs[0], oi)?;
+        if let Some(why) = same_layout
+            && (self.values[x].row_bytes != self.values[y].row_bytes || xt.dtype != yt.dtype)
+        {
+            return Err(unsupported(oi, name, why));
+        }
+        Ok(Unary { xt, yt, x, y })
+    }
+
     /// Tensor `idx` of the graph.
     pub(super) fn tensor(&self, op_index: usize, op: &str, idx: i32) -> Result<&'g Tensor> {
         usize::try_from(idx)

@@ -67,24 +67,19 @@ impl Step {
         name: &str,
         op: &Op,
     ) -> Result<Step> {
-        let step = oi;
         let f = match op.kind {
             OpKind::Relu => Unary::Relu,
             OpKind::Relu6 => Unary::Relu6,
             OpKind::Tanh => Unary::Tanh,
             _ => Unary::Logistic,
         };
-        let xt = b.tensor(oi, name, op.inputs[0])?;
-        let yt = b.tensor(oi, name, op.outputs[0])?;
-        let x = b.read(oi, name, op.inputs[0], step)?;
-        let y = b.write(oi, name, op.outputs[0], step)?;
-        if b.values[x].row_bytes != b.values[y].row_bytes || xt.dtype != yt.dtype {
-            return Err(unsupported(
-                oi,
-                name,
-                "input and output differ in size or type",
-            ));
-        }
+        let io = b.unary(
+            oi,
+            name,
+            op,
+            Some("input and output differ in size or type"),
+        )?;
+        let (xt, yt, x, y) = (io.xt, io.yt, io.x, io.y);
         match xt.dtype {
             DType::F32 => Ok(Step::F32 {
                 x,

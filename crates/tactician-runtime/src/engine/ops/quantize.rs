@@ -38,11 +38,8 @@ impl Step {
         name: &str,
         op: &Op,
     ) -> Result<Step> {
-        let step = oi;
-        let xt = b.tensor(oi, name, op.inputs[0])?;
-        let yt = b.tensor(oi, name, op.outputs[0])?;
-        let x = b.read(oi, name, op.inputs[0], step)?;
-        let y = b.write(oi, name, op.outputs[0], step)?;
+        let io = b.unary(oi, name, op, None)?;
+        let (xt, yt, x, y) = (io.xt, io.yt, io.x, io.y);
         let quantize = op.kind == OpKind::Quantize;
         let (from, to, qt) = if quantize {
             (DType::F32, DType::I8, yt)

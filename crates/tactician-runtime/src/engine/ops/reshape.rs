@@ -23,18 +23,13 @@ impl Step {
         name: &str,
         op: &Op,
     ) -> Result<Step> {
-        let step = oi;
-        let xt = b.tensor(oi, name, op.inputs[0])?;
-        let yt = b.tensor(oi, name, op.outputs[0])?;
-        let x = b.read(oi, name, op.inputs[0], step)?;
-        let y = b.write(oi, name, op.outputs[0], step)?;
-        if b.values[x].row_bytes != b.values[y].row_bytes || xt.dtype != yt.dtype {
-            return Err(unsupported(
-                oi,
-                name,
-                "reshape changes the size per batch row or the type",
-            ));
-        }
+        let io = b.unary(
+            oi,
+            name,
+            op,
+            Some("reshape changes the size per batch row or the type"),
+        )?;
+        let (xt, yt, x, y) = (io.xt, io.yt, io.x, io.y);
         if xt.dtype == DType::I8 {
             let (q1, q2) = (act_q(oi, name, xt)?, act_q(oi, name, yt)?);
             if q1 != q2 {

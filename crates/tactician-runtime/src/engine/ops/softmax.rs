@@ -41,25 +41,21 @@ impl Step {
         op: &Op,
         beta: f32,
     ) -> Result<Step> {
-        let step = oi;
-        let xt = b.tensor(oi, name, op.inputs[0])?;
-        let yt = b.tensor(oi, name, op.outputs[0])?;
-        let depth = xt
+        let depth = b
+            .tensor(oi, name, op.inputs[0])?
             .shape
             .last()
             .and_then(|&d| usize::try_from(d).ok())
             .filter(|&d| d > 0)
             .ok_or_else(|| unsupported(oi, name, "input without a last dimension"))?;
-        let x = b.read(oi, name, op.inputs[0], step)?;
-        let y = b.write(oi, name, op.outputs[0], step)?;
+        let io = b.unary(
+            oi,
+            name,
+            op,
+            Some("input and output differ in size or type"),
+        )?;
+        let (xt, yt, x, y) = (io.xt, io.yt, io.x, io.y);
         b.probabilities[y] = true;
-        if b.values[x].row_bytes != b.values[y].row_bytes || xt.dtype != yt.dtype {
-            return Err(unsupported(
-                oi,
-                name,
-                "input and output differ in size or type",
-            ));
-        }
         match xt.dtype {
             DType::F32 => {
                 let row = b.values[x].row_bytes / 4;
