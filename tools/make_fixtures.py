@@ -7,11 +7,10 @@ official interpreter (ai-edge-litert) on fixed seeded inputs. The .tflite files 
 interpreter's outputs are written to crates/tactician-runtime/tests/fixtures/, where the
 runtime's tests compare against them.
 
-Needs tensorflow-cpu, which is NOT a project dependency: run it from a venv outside the
-repository, e.g.
+Needs tensorflow-cpu, which is NOT a project dependency: run it from a venv of its own, e.g.
 
-    python3 -m venv /work/venv-tf && /work/venv-tf/bin/pip install tensorflow-cpu ai-edge-litert numpy
-    /work/venv-tf/bin/python tools/make_fixtures.py
+    python3 -m venv .venv-tf && .venv-tf/bin/pip install tensorflow-cpu ai-edge-litert numpy
+    .venv-tf/bin/python tools/make_fixtures.py
 
 Everything random is seeded: the same TensorFlow version gives the same models and outputs.
 """
@@ -82,8 +81,8 @@ def model_mixed(seed):
     return tf.keras.Model(inp, head(h, 8, "softmax", seed + 30, "probs")), 40
 
 
-def model_seed(seed):
-    """The seed document's network size: 192 -> 256 -> 256 -> 32."""
+def model_large(seed):
+    """The largest fixture network (files `seed-*`): 192 -> 256 -> 256 -> 32."""
     inp = tf.keras.Input((192,), name="features")
     h = dense_stack(inp, [256, 256], "relu", seed, "dense")
     return tf.keras.Model(inp, head(h, 32, None, seed + 50, "logits")), 192
@@ -93,7 +92,7 @@ MODELS = {
     "small": model_small,
     "value": model_value,
     "mixed": model_mixed,
-    "seed": model_seed,
+    "seed": model_large,
 }
 
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""The peer for `tactician-device bench --peer`: the official interpreter driven the way the
-seed document's `ModelDeployer` drives it (ai-edge-litert; set_tensor / invoke / get_tensor per
-decision, then a masked argmax in numpy), plus `invoke()` alone and the process's resident
-memory. Prints one JSON object.
+"""The peer for `tactician-device bench --peer`: a Python deployer in the usual style, driving
+the official interpreter (ai-edge-litert) as a Python game would: `Interpreter(model_path)`,
+`allocate_tensors()`, then per decision set_tensor / invoke / get_tensor and a masked argmax in
+numpy; plus `invoke()` alone and the process's resident memory. Prints one JSON object.
 
     python bench/peer/deployer.py MODEL.tflite [--iterations N] [--batches 1,8,64] [--seed S]
 """
@@ -15,8 +15,9 @@ import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
 
-class ModelDeployer:
-    """The seed's deployer, unchanged in substance (tf.lite.Interpreter -> ai-edge-litert)."""
+class Deployer:
+    """The interpreter driven the usual way: loaded and allocated once, then one
+    set_tensor / invoke / get_tensor per decision."""
 
     def __init__(self, model_path):
         self.interpreter = Interpreter(model_path=model_path)
@@ -53,7 +54,7 @@ def main():
     args = ap.parse_args()
 
     rss_start = rss_kib()
-    dep = ModelDeployer(args.model)
+    dep = Deployer(args.model)
     feat = int(dep.input_details[0]["shape"][-1])
     actions = int(dep.output_details[0]["shape"][-1])
     rng = np.random.default_rng(args.seed)
@@ -109,7 +110,7 @@ def main():
     print(
         json.dumps(
             {
-                "peer": "ai-edge-litert ModelDeployer",
+                "peer": "ai-edge-litert deployer",
                 "model": args.model,
                 "iterations": n,
                 "decision": d,

@@ -5,7 +5,9 @@ policy logits and an optional tanh value head), optionally loads the weights of 
 (model.safetensors + model.json), and times `tf.lite.TFLiteConverter.from_keras_model(...)
 .convert()` for float32 and (with --quantize) int8 with a representative dataset.
 
-Needs tensorflow-cpu (NOT installed in CI; use a separate venv, e.g. /work/venv-tf).
+Needs tensorflow-cpu (NOT installed in CI; use a venv of its own:
+python3 -m venv .venv-tf && .venv-tf/bin/pip install tensorflow-cpu numpy safetensors, then
+pass `--python .venv-tf/bin/python` or set TACTICIAN_TF_PYTHON=.venv-tf/bin/python).
 
 Usage:
   export_keras.py --inputs F --hidden 256,256 --actions A [--activation relu] [--value-head]

@@ -7,8 +7,9 @@ manifest.json) with the same batch size, epochs and optimizer (Adam, constant le
 and prints one JSON object: samples/s (mean over the epochs after the first, which is a warm-up
 and compiles the graph), per-epoch seconds, validation top-1 accuracy.
 
-Needs tensorflow-cpu (not in CI): python3 -m venv /work/venv-tf &&
-/work/venv-tf/bin/pip install tensorflow-cpu numpy safetensors
+Needs tensorflow-cpu (not in CI): python3 -m venv .venv-tf &&
+.venv-tf/bin/pip install tensorflow-cpu numpy safetensors, then pass
+`--python .venv-tf/bin/python` or set TACTICIAN_TF_PYTHON=.venv-tf/bin/python.
 """
 import argparse
 import json

@@ -2,8 +2,8 @@
 //! backend) loads them with the shapes and dtypes docs/prepare.md gives, and the values agree
 //! with the manifest (normalization recomputed from train, legal actions, outcome values).
 //!
-//! Needs a Python with `safetensors` and `numpy`: `TACTICIAN_PYTHON`, else /work/venv/bin/python,
-//! else `python3`. Under CI (`CI=true`) a missing one fails the test; elsewhere it is skipped
+//! Needs a Python with `safetensors` and `numpy`: `TACTICIAN_PYTHON`, else `python3` from
+//! `PATH`. Under CI (`CI=true`) a missing one fails the test; elsewhere it is skipped
 //! with a message.
 
 mod prepare_common;
@@ -57,7 +57,7 @@ print(json.dumps(out))
 fn python() -> Option<PathBuf> {
     let candidates: Vec<PathBuf> = match std::env::var_os("TACTICIAN_PYTHON") {
         Some(p) => vec![PathBuf::from(p)],
-        None => vec!["/work/venv/bin/python".into(), "python3".into()],
+        None => vec!["python3".into()],
     };
     let mut tried = Vec::new();
     for py in candidates {

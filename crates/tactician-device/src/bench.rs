@@ -9,7 +9,8 @@ use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use tactician_runtime::{Engine, Isa, Kernels, Policy, PolicyOptions, load};
 
-/// The peer: the official interpreter driven like the seed's `ModelDeployer`.
+/// The peer: the official interpreter driven the way a Python game usually drives it
+/// (`Interpreter`, `allocate_tensors`, then `set_tensor` / `invoke` / `get_tensor` per decision).
 const DEPLOYER_PY: &str = include_str!("../../../bench/peer/deployer.py");
 
 /// Arguments of `bench`.
@@ -24,8 +25,8 @@ pub struct BenchArgs {
     /// Batch sizes to measure, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "1,8,64")]
     batches: Vec<usize>,
-    /// Also run the official interpreter (Python, ai-edge-litert) on the same file, the
-    /// seed's ModelDeployer way, and print the ratios.
+    /// Also run the official interpreter (Python, ai-edge-litert) on the same file, driven the
+    /// usual Python way (set_tensor / invoke / get_tensor per decision), and print the ratios.
     #[arg(long)]
     peer: bool,
     /// Python for --peer (default: $TACTICIAN_PYTHON, else python3 from PATH).
@@ -565,7 +566,7 @@ fn print_text(r: &Report) {
     if let (Some(p), Some(x)) = (&r.peer, &r.ratios) {
         let num = |v: &serde_json::Value| v.as_f64().unwrap_or(f64::NAN);
         println!(
-            "  peer: official interpreter (ai-edge-litert), the seed's ModelDeployer way, same file, same run"
+            "  peer: official interpreter (ai-edge-litert), driven the usual Python way, same file, same run"
         );
         println!(
             "  {:<22} {:>10} {:>10} {:>10}   ratio peer/ours (p50)",

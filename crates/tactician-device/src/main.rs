@@ -1,6 +1,6 @@
 //! `tactician-device`: the binary that runs on the Raspberry Pi. For now it benchmarks a model
-//! with the device runtime, optionally against the official interpreter driven the way the
-//! seed's `ModelDeployer` drives it (`--peer`).
+//! with the device runtime, optionally against the official interpreter driven the way a
+//! Python game usually drives it (`--peer`), and describes a model (`info`).
 
 mod bench;
 
@@ -22,8 +22,8 @@ enum Command {
     /// Measure decision latency (features in, masked action out), throughput at batch sizes
     /// 1/8/64, resident memory, and the distance to this core's compute and bandwidth peaks.
     ///
-    /// With --peer, runs the official interpreter (ai-edge-litert, the seed's ModelDeployer
-    /// way: set_tensor / invoke / get_tensor per decision) on the same file in the same run and
+    /// With --peer, runs the official interpreter (ai-edge-litert, driven the usual Python way:
+    /// set_tensor / invoke / get_tensor per decision) on the same file in the same run and
     /// prints the ratios. Figures come from this run only; compare ratios, not absolute times,
     /// across machines.
     Bench(bench::BenchArgs),

@@ -293,7 +293,7 @@ pub fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
 }
 
 /// A Python interpreter that can import every one of `modules`: `$TACTICIAN_PYTHON` (set by
-/// `scripts/test`), else `/work/venv/bin/python`, else `python3`. Without one, the test fails
+/// `scripts/test`), else `python3` from `PATH`. Without one, the test fails
 /// under CI (`CI=true`), where `scripts/test` installs it; elsewhere it is skipped with a
 /// message saying how to get it.
 pub fn python_with(modules: &[&str]) -> Option<PathBuf> {
@@ -301,7 +301,6 @@ pub fn python_with(modules: &[&str]) -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("TACTICIAN_PYTHON") {
         candidates.push(PathBuf::from(p));
     } else {
-        candidates.push(PathBuf::from("/work/venv/bin/python"));
         candidates.push(PathBuf::from("python3"));
     }
     let probe = format!("import {}", modules.join(", "));
