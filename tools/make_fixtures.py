@@ -82,7 +82,7 @@ def model_mixed(seed):
 
 
 def model_large(seed):
-    """The largest fixture network (files `seed-*`): 192 -> 256 -> 256 -> 32."""
+    """The largest fixture network (files `large-*`): 192 -> 256 -> 256 -> 32."""
     inp = tf.keras.Input((192,), name="features")
     h = dense_stack(inp, [256, 256], "relu", seed, "dense")
     return tf.keras.Model(inp, head(h, 32, None, seed + 50, "logits")), 192
@@ -92,7 +92,7 @@ MODELS = {
     "small": model_small,
     "value": model_value,
     "mixed": model_mixed,
-    "seed": model_large,
+    "large": model_large,
 }
 
 

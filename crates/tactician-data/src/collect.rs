@@ -8,11 +8,14 @@
 //!   from a seed derived from the battle seed and the side, so a run is reproducible;
 //! - battles are dealt to the matchups in turn and alternate sides within a matchup
 //!   ([`assignment`]);
-//! - battles `k·S .. (k+1)·S` go to file `part-{k:05}.jsonl.zst` (`S` = shard size), written as
-//!   `*.tmp`, synced and renamed when complete; content never depends on the thread count;
-//! - `collect.json` ([`Manifest`]), written last the same way, lists the settings and every file
-//!   with its battle count, size and BLAKE3 hash. A folder holds a complete collection exactly
-//!   when it holds `collect.json`; a failed run removes every file it wrote.
+//! - battles `k·S .. (k+1)·S` go to file `part-{k:05}.jsonl.zst` (`S` = shard size), each
+//!   written atomically; content never depends on the thread count;
+//! - `collect.json` ([`Manifest`]), written last, lists the settings and every file with its
+//!   battle count, size and BLAKE3 hash. A folder holds a complete collection exactly when it
+//!   holds `collect.json`;
+//! - everything is written into a staging folder beside the output and put in place when
+//!   complete ([`tactician_os::OutputDir`]): a failed run leaves nothing, and a previous
+//!   collection (replaced only with `force`, file by file, the manifest last) stays as it was.
 //!
 //! ```no_run
 //! use tactician_data::collect::{CollectConfig, Settings, collect};

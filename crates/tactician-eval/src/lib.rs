@@ -121,6 +121,14 @@ pub enum EvalError {
         /// Its value.
         value: f64,
     },
+    /// A gate is set on something the evaluation does not measure.
+    #[error("the gate {name} cannot be checked: {why}")]
+    Unmeasured {
+        /// The gate.
+        name: String,
+        /// What is missing.
+        why: String,
+    },
 }
 
 /// Minimum figures a model must reach; each unset gate is not checked.
@@ -356,7 +364,30 @@ fn evaluate_here(
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<EvalReport, EvalError> {
     settings.gates.validate()?;
-    let model = Arc::new(load_model(model_dir)?);
+    if settings.gates.min_teacher_agreement.is_some() && settings.data.is_none() {
+        return Err(EvalError::Unmeasured {
+            name: "min_teacher_agreement".into(),
+            why: "it needs the prepared data's test split".into(),
+        });
+    }
+    for opponent in settings.gates.min_win_rate.keys() {
+        let played = settings
+            .battles
+            .as_ref()
+            .is_some_and(|b| b.opponents.contains(opponent));
+        if !played {
+            return Err(EvalError::Unmeasured {
+                name: format!("min_win_rate.{opponent}"),
+                why: format!("{opponent:?} is not among the opponents played"),
+            });
+        }
+    }
+    // Battles are the built-in game's; without them a model of any game can be scored on its
+    // prepared data (its encoder is checked against the data's).
+    let model = Arc::new(match &settings.battles {
+        Some(_) => load_model(model_dir)?,
+        None => Mlp::load(model_dir)?,
+    });
     if let Some(b) = &settings.battles {
         battles::validate(b)?;
     }

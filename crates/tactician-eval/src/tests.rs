@@ -443,6 +443,14 @@ fn the_report_has_its_documented_json_shape() {
     let e = evaluate(&model_dir, &settings, &|_, _| {}).unwrap_err();
     assert!(e.to_string().contains("min_win_rate.random = 1.1"), "{e}");
     settings.gates.min_win_rate.insert("random".into(), 0.0);
+    // A gate on an opponent that is not played cannot be checked: refused.
+    let e = evaluate(&model_dir, &settings, &|_, _| {}).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("\"kiting\" is not among the opponents"),
+        "{e}"
+    );
+    settings.gates.min_win_rate.remove("kiting");
     let report = evaluate(&model_dir, &settings, &|_, _| {}).unwrap();
     let j = serde_json::to_value(&report).unwrap();
     assert_eq!(j["model"]["encoder_hash"], spec().hash());
@@ -470,7 +478,7 @@ fn the_report_has_its_documented_json_shape() {
     assert!(o["win_interval"]["low"].as_f64().unwrap() <= o["win_rate"].as_f64().unwrap());
     assert!(j["battles"]["turning_points"][0]["points"][0]["swing"].is_f64());
     assert!(j["battles"]["turning_points"][0]["battle_seed"].is_u64());
-    // The gates set and measured: agreement and random (kiting was not played).
+    // The gates set and measured: agreement and random.
     let names: Vec<&str> = j["gates"]
         .as_array()
         .unwrap()

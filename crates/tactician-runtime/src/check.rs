@@ -175,6 +175,24 @@ pub fn check(
     const BATCH: usize = 256;
     let graph = crate::load::graph_from_bytes(bytes)?;
     let metadata = graph_metadata(&graph)?;
+    if let Some(device) = encoder_hash {
+        match &metadata {
+            Some(m) if m.encoder_hash == device => {}
+            Some(m) => {
+                return Err(Error::EncoderMismatch {
+                    model: m.encoder_hash.clone(),
+                    device: device.to_string(),
+                });
+            }
+            None => {
+                return Err(Error::Metadata(format!(
+                    "the model has no \"{}\" metadata, so its encoder cannot be checked \
+                     against {device}",
+                    crate::METADATA_NAME
+                )));
+            }
+        }
+    }
     let rows = reference.rows();
     if reference.logits.len() != rows * reference.actions
         || reference.values.is_some_and(|v| v.len() != rows)

@@ -59,9 +59,9 @@ fn inference_does_not_allocate() {
     let (_, n) = allocations(|| std::hint::black_box(vec![1u8; 64]));
     assert!(n >= 1);
     for name in [
-        "seed-f32.tflite",
-        "seed-dynamic.tflite",
-        "seed-int8.tflite",
+        "large-f32.tflite",
+        "large-dynamic.tflite",
+        "large-int8.tflite",
         "value-int8.tflite",
         "mixed-int8.tflite",
         "mixed-f32.tflite",

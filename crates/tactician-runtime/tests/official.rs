@@ -39,7 +39,7 @@ fn outputs(v: &Value) -> Vec<(Vec<f32>, f32)> {
 
 fn cases() -> Vec<Case> {
     let mut out = Vec::new();
-    for model in ["small", "value", "mixed", "seed"] {
+    for model in ["small", "value", "mixed", "large"] {
         for mode in ["f32", "dynamic", "int8"] {
             let stem = format!("{model}-{mode}");
             let json: Value = serde_json::from_slice(

@@ -245,12 +245,13 @@ pub struct EvalArgs {
     #[arg(long, value_name = "K", default_value_t = 3)]
     pub turning_points: usize,
 
-    /// Gate: the least top-1 agreement with the teacher on the test split (0 to 1).
-    #[arg(long, value_name = "FRACTION")]
+    /// Gate: the least top-1 agreement with the teacher on the test split (0 to 1; needs
+    /// `--data`).
+    #[arg(long, value_name = "FRACTION", value_parser = parse_fraction)]
     pub min_agreement: Option<f64>,
 
     /// Gate: the least win rate against an opponent, as OPPONENT=FRACTION (repeatable,
-    /// comma-separated).
+    /// comma-separated; the opponent must be played).
     #[arg(long, value_name = "NAME=FRACTION", value_delimiter = ',', value_parser = parse_gate)]
     pub min_win_rate: Vec<(String, f64)>,
 
@@ -263,19 +264,24 @@ pub struct EvalArgs {
     pub json: bool,
 }
 
+/// Parses a fraction between 0 and 1.
+pub fn parse_fraction(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number"))?;
+    if !(0.0..=1.0).contains(&v) {
+        return Err(format!("{v} is not a fraction between 0 and 1"));
+    }
+    Ok(v)
+}
+
 /// Parses `NAME=FRACTION`.
 pub fn parse_gate(s: &str) -> Result<(String, f64), String> {
     let (name, value) = s
         .split_once('=')
         .ok_or_else(|| format!("{s:?} is not NAME=FRACTION"))?;
-    let v: f64 = value
-        .trim()
-        .parse()
-        .map_err(|_| format!("{value:?} is not a number"))?;
-    if !(0.0..=1.0).contains(&v) {
-        return Err(format!("{v} is not a fraction between 0 and 1"));
-    }
-    Ok((name.trim().to_string(), v))
+    Ok((name.trim().to_string(), parse_fraction(value)?))
 }
 
 /// Flags of `tactician tournament`.
@@ -683,7 +689,7 @@ pub enum BenchCommand {
 /// Flags of `tactician bench export`.
 #[derive(Debug, Args)]
 pub struct BenchExportArgs {
-    /// Trained model folder; without it a random seed-sized network (192-256-256-32, relu).
+    /// Trained model folder; without it a random network of 192-256-256-32 (relu).
     #[arg(long, value_name = "MODEL")]
     pub model: Option<PathBuf>,
     /// Python with tensorflow-cpu (default: $TACTICIAN_TF_PYTHON, else python3 from PATH).
@@ -725,13 +731,13 @@ pub struct BenchTrainArgs {
     /// Threads for both sides.
     #[arg(long, short = 'j', value_name = "N", default_value_t = 2)]
     pub threads: usize,
-    /// Networks to measure: `default` (the pipeline's), `seed` (192-256-256-32, batch 256,
+    /// Networks to measure: `default` (the pipeline's), `large` (192-256-256-32, batch 256,
     /// Adam) or both.
     #[arg(
         long,
         value_name = "NAME",
         value_delimiter = ',',
-        default_value = "default,seed"
+        default_value = "default,large"
     )]
     pub networks: Vec<String>,
     /// Skip the Keras side (our figures and the GFLOP/s only).

@@ -146,7 +146,7 @@ pub fn run(args: BenchTrainArgs, quiet: bool) -> anyhow::Result<()> {
                 base,
                 args.prepared.clone().unwrap_or_else(|| synth_dir.clone()),
             ),
-            "seed" => (
+            "large" => (
                 TrainConfig {
                     hidden: vec![256, 256],
                     batch_size: 256,
@@ -155,7 +155,7 @@ pub fn run(args: BenchTrainArgs, quiet: bool) -> anyhow::Result<()> {
                 },
                 synth_dir.clone(),
             ),
-            other => anyhow::bail!("unknown network `{other}` (default or seed)"),
+            other => anyhow::bail!("unknown network `{other}` (default or large)"),
         };
         if prepared == synth_dir && !synth_dir.exists() {
             let spec = tactician_train::synth::SynthSpec::new(192, 32, 60_000, 6_000, 7);
