@@ -364,3 +364,51 @@ fn a_forced_collection_on_a_full_disk_leaves_the_previous_one() {
     assert!(out.contains("sum_same=yes"), "{out}");
     assert!(out.contains("disk=logs \n"), "no staging leftovers: {out}");
 }
+
+#[test]
+fn a_forced_prepare_on_a_full_disk_leaves_the_previous_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ds = dataset(tmp.path());
+    // The sizes of both outputs, measured on the real disk.
+    let size = |name: &str, extra: &[&str]| -> u64 {
+        let out = tmp.path().join(name);
+        let mut args = vec!["prepare", s(&ds), "--out", s(&out)];
+        args.extend_from_slice(extra);
+        let o = tactician(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        tree(&out)
+            .iter()
+            .map(|(_, b)| b.len() as u64 / 1024 + 4)
+            .sum()
+    };
+    let small = size("small", &["--all-players", "--no-augment"]);
+    let large = size("large", &["--all-players"]);
+    assert!(large > 256, "{large} KiB");
+    let disk = tmp.path().join("disk");
+    std::fs::create_dir(&disk).unwrap();
+    let script = format!(
+        r#"
+        out="{disk}/prepared"
+        "$T" -q prepare "{ds}" --out "$out" --all-players --no-augment || exit 1
+        echo "notes" > "$out/notes.txt"
+        sum_before=$(cat "$out"/* | sha256sum)
+        "$T" -q prepare "{ds}" --out "$out" --all-players --force 2> "{tmp}/err"
+        echo "status=$?"
+        echo "sum_same=$([ "$sum_before" = "$(cat "$out"/* | sha256sum)" ] && echo yes || echo no)"
+        echo "disk=$(ls -A "{disk}" | tr '\n' ' ')"
+        "#,
+        disk = disk.display(),
+        ds = ds.display(),
+        tmp = tmp.path().display(),
+    );
+    // Room for the first output and half of the second.
+    let out = on_small_disk(&disk, small + large / 2 + 64, &script);
+    let err = std::fs::read_to_string(tmp.path().join("err")).unwrap();
+    assert!(out.contains("status=1"), "{out}");
+    assert!(err.contains("No space left on device"), "{err}");
+    assert!(out.contains("sum_same=yes"), "{out}");
+    assert!(
+        out.contains("disk=prepared \n"),
+        "no staging leftovers: {out}"
+    );
+}
