@@ -13,8 +13,8 @@
 //! ```
 
 use crate::outcome::{OutcomeRules, VictoryRule};
-use crate::symmetry::{FeatureSymmetry, SymmetryError};
-use crate::{FeatureSpec, Scenario, SpecError};
+use crate::symmetry::FeatureSymmetry;
+use crate::{FeatureSpec, Scenario};
 use serde::{Deserialize, Serialize};
 
 /// Why a game's declaration is not valid.
@@ -24,9 +24,6 @@ pub enum GameSpecError {
     /// The file is not JSON of the expected shape.
     #[error("not a game spec")]
     Json(#[source] serde_json::Error),
-    /// The feature spec is not valid.
-    #[error(transparent)]
-    Spec(#[from] SpecError),
     /// A symmetry is not valid or does not fit the spec.
     #[error("symmetry {name:?}: {message}")]
     Symmetry {
@@ -46,20 +43,6 @@ pub enum GameSpecError {
     /// The outcome rules are not valid.
     #[error("victories: {0}")]
     Outcomes(String),
-}
-
-impl From<SymmetryError> for GameSpecError {
-    fn from(e: SymmetryError) -> Self {
-        let name = match &e {
-            SymmetryError::FeatureOutOfRange { name, .. }
-            | SymmetryError::NotAPermutation { name, .. }
-            | SymmetryError::NotFinite { name, .. } => name.clone(),
-        };
-        GameSpecError::Symmetry {
-            name,
-            message: e.to_string(),
-        }
-    }
 }
 
 /// A game's feature spec and declarations, each checked against the spec.

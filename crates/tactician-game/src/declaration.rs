@@ -2,30 +2,23 @@
 //! symmetries (augmentation), scenarios (evaluation) and outcome rules, including a check that
 //! rebuilds a record's final state in the engine.
 
-use crate::scenarios::{ScenarioError, scenarios};
+use crate::scenarios::scenarios;
 use crate::{Battle, Setup, SkirmishEncoder, Snapshot, rules};
 use std::sync::Arc;
-use tactician_battle::GameSpec;
 use tactician_battle::outcome::{
     EndCheck, EndFacts, EndRule, OutcomeRules, VictoryRule, Violation, ViolationKind, WinnerRule,
 };
+use tactician_battle::{GameSpec, GameSpecError};
 
 /// Skirmish's game spec: its encoder's features, its 71 non-identity symmetries, its
 /// scenarios, and its outcome rules (`elimination` and `points` need a winner, `timeout` is a
 /// draw; a record's final state must be a finished battle of its setup with the declared
 /// result).
-pub fn game_spec() -> Result<GameSpec, ScenarioError> {
-    let declared = |e: tactician_battle::GameSpecError| ScenarioError {
-        name: rules::GAME_NAME.to_string(),
-        message: e.to_string(),
-    };
+pub fn game_spec() -> Result<GameSpec, GameSpecError> {
     GameSpec::new(SkirmishEncoder::feature_spec().clone())
-        .with_symmetries(SkirmishEncoder::symmetries())
-        .map_err(declared)?
-        .with_scenarios(scenarios()?)
-        .map_err(declared)?
+        .with_symmetries(SkirmishEncoder::symmetries())?
+        .with_scenarios(scenarios()?)?
         .with_outcomes(outcome_rules())
-        .map_err(declared)
 }
 
 /// Skirmish's outcome rules.

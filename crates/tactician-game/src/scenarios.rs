@@ -13,17 +13,7 @@ use crate::{
     Action, Battle, Class, GameConfig, Setup, SkirmishEncoder, Snapshot, UnitId, UnitState, Weather,
 };
 use serde::{Deserialize, Serialize};
-use tactician_battle::{Scenario, ScenarioState};
-
-/// Why a scenario could not be built (a defect of its definition).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("scenario {name:?}: {message}")]
-pub struct ScenarioError {
-    /// The scenario.
-    pub name: String,
-    /// What is wrong.
-    pub message: String,
-}
+use tactician_battle::{GameSpecError, Scenario, ScenarioState};
 
 /// The position of a scenario, written after its encoded view.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -225,8 +215,8 @@ fn specs() -> Vec<Spec> {
     ]
 }
 
-fn build(s: &Spec) -> Result<(Scenario, Battle), ScenarioError> {
-    let err = |message: String| ScenarioError {
+fn build(s: &Spec) -> Result<(Scenario, Battle), GameSpecError> {
+    let err = |message: String| GameSpecError::Scenario {
         name: s.name.to_string(),
         message,
     };
@@ -285,7 +275,9 @@ fn build(s: &Spec) -> Result<(Scenario, Battle), ScenarioError> {
 }
 
 /// The game's scenarios, each built and checked in the engine.
-pub fn scenarios() -> Result<Vec<Scenario>, ScenarioError> {
+/// A scenario that cannot be built is a defect of its definition, reported as
+/// [`GameSpecError::Scenario`].
+pub fn scenarios() -> Result<Vec<Scenario>, GameSpecError> {
     specs().iter().map(|s| build(s).map(|(sc, _)| sc)).collect()
 }
 

@@ -1,6 +1,6 @@
 //! Reading and validating one battle record (one line) into column buffers.
 
-use super::columns::{BattleMeta, Effects, Transitions};
+use super::columns::{BattleMeta, Effects, Mark, Transitions};
 use super::json::{ErrorKind, JsonError, Parser};
 use super::reason::{Reason, Reject};
 use std::cell::Cell;
@@ -101,7 +101,7 @@ pub fn parse_battle(
     let mut scratch = Scratch::default();
     let result = parse(line, out, battle_index, &field, &mut scratch)
         .map_err(|e| json_reject(&e, field.get(), scratch.decisions.len()))
-        .and_then(|h| finish(h, encoder, source, out, mark.rows, &scratch));
+        .and_then(|h| finish(h, encoder, source, out, mark, &scratch));
     match result {
         Ok(meta) => Ok(meta),
         Err(mut reject) => {
@@ -532,7 +532,7 @@ fn finish(
     encoder: &DatasetEncoder,
     source: Source,
     out: &mut Transitions,
-    first_row: usize,
+    mark: Mark,
     scratch: &Scratch,
 ) -> Result<BattleMeta, Reject> {
     let format = h.format.ok_or_else(|| missing("format"))?;
@@ -618,19 +618,9 @@ fn finish(
         ));
     }
     let (nf, na) = (encoder.num_features, encoder.num_actions);
-    let mut legal_at = out.legal.len();
-    // Legal masks were appended in order; walk them from the start of this battle.
-    let legal_total: usize = scratch
-        .decisions
-        .iter()
-        .map(|d| match &d.legal {
-            Some(Ok(n)) => *n,
-            _ => 0,
-        })
-        .sum();
-    legal_at -= legal_total;
-    let features_total: usize = scratch.decisions.iter().filter_map(|d| d.features).sum();
-    let mut features_at = out.features.len() - features_total;
+    // Legal masks and features were appended in order; walk them from the start of this
+    // battle.
+    let (mut legal_at, mut features_at) = (mark.legal, mark.features);
     for (i, d) in scratch.decisions.iter().enumerate() {
         let at = |what: &str| format!("decisions[{i}].{what}");
         let turn = d.turn.ok_or_else(|| missing(&at("turn")))?;
@@ -752,7 +742,7 @@ fn finish(
         };
         Reject::new(reason, v.detail)
     })?;
-    debug_assert_eq!(out.len() - first_row, n);
+    debug_assert_eq!(out.len() - mark.rows, n);
     Ok(BattleMeta {
         battle_id,
         seed: h.seed,

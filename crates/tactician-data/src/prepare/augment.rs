@@ -9,33 +9,20 @@ use super::PrepareError;
 use super::rows::Rows;
 use rayon::prelude::*;
 
-use tactician_battle::FeatureSpec;
 use tactician_battle::symmetry::FeatureSymmetry;
 use tactician_game::SplitMix64;
 
 /// Rows per parallel block (fixed, so the output does not depend on the thread count).
 const BLOCK: usize = 4096;
 
-/// Selects the symmetries named in `wanted` (all when empty) and checks that they fit `spec`.
+/// Selects the symmetries named in `wanted` (all when empty) among a game's declared ones
+/// (which [`GameSpec`](tactician_battle::GameSpec) has checked against its spec).
 pub fn select(
-    all: Vec<FeatureSymmetry>,
+    all: &[FeatureSymmetry],
     wanted: &[String],
-    spec: &FeatureSpec,
 ) -> Result<Vec<FeatureSymmetry>, PrepareError> {
-    for s in &all {
-        if s.num_features() != spec.num_features() || s.num_actions() != spec.num_actions() {
-            return Err(PrepareError::Symmetry(format!(
-                "symmetry {:?} maps {} features and {} actions but the encoder has {} and {}",
-                s.name(),
-                s.num_features(),
-                s.num_actions(),
-                spec.num_features(),
-                spec.num_actions()
-            )));
-        }
-    }
     if wanted.is_empty() {
-        return Ok(all);
+        return Ok(all.to_vec());
     }
     wanted
         .iter()
@@ -170,6 +157,7 @@ pub fn augment(rows: &mut Rows, syms: &[FeatureSymmetry], copies: usize, seed: u
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tactician_battle::FeatureSpec;
     use tactician_battle::symmetry::FeatureMap;
 
     fn mirror() -> FeatureSymmetry {
@@ -260,14 +248,24 @@ mod tests {
             vec!["x".into(), "y".into(), "z".into()],
         )
         .unwrap();
-        assert!(select(vec![mirror()], &["nope".into()], &spec).is_err());
-        assert_eq!(select(vec![mirror()], &[], &spec).unwrap().len(), 1);
+        assert!(select(&[mirror()], &["nope".into()]).is_err());
+        assert_eq!(select(&[mirror()], &[]).unwrap().len(), 1);
+        assert!(
+            tactician_battle::GameSpec::new(spec)
+                .with_symmetries(vec![mirror()])
+                .is_ok()
+        );
         let one = FeatureSpec::new(
             "u",
             vec![tactician_battle::FeatureDef::new("a", "", 0.0, 1.0)],
             vec!["x".into()],
         )
         .unwrap();
-        assert!(select(vec![mirror()], &[], &one).is_err());
+        // A symmetry that does not fit the spec never reaches prepare: the game refuses it.
+        assert!(
+            tactician_battle::GameSpec::new(one)
+                .with_symmetries(vec![mirror()])
+                .is_err()
+        );
     }
 }

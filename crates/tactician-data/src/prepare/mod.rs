@@ -100,11 +100,6 @@ pub fn dataset_hash(ds: &Dataset) -> String {
     h.finalize().to_hex().to_string()
 }
 
-/// Whether every file `manifest` lists is in `dir` with its recorded size and hash.
-pub fn is_intact(dir: &Path, manifest: &PreparedManifest) -> bool {
-    manifest.is_intact(dir)
-}
-
 /// Prepares the dataset at `dataset` into the folder `out` for `game` (the dataset must hold
 /// its encoder's features); returns the manifest. The output may not be, contain or lie inside
 /// the dataset.
@@ -145,7 +140,7 @@ fn run(
         return Err(PrepareError::EmptyDataset(dataset.to_path_buf()));
     }
     let symmetries = if config.augment {
-        augment::select(game.symmetries().to_vec(), &config.symmetries, &spec)?
+        augment::select(game.symmetries(), &config.symmetries)?
     } else {
         Vec::new()
     };

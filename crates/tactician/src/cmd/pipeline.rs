@@ -232,7 +232,7 @@ fn prepare_step(
         && m.source_dataset_hash == *source
         && m.config == config.prepare
         && m.encoder.hash == tactician_game::SkirmishEncoder::feature_spec().hash()
-        && tactician_data::prepare::is_intact(prepared, &m)
+        && m.is_intact(prepared)
     {
         return Ok(PrepareStepReport {
             status: "reused",
