@@ -3,7 +3,7 @@
 use crate::cli::EvalArgs;
 use crate::config::{EvalSection, PipelineConfig};
 use crate::progress;
-use anyhow::{Context, bail};
+use anyhow::Context;
 use std::path::{Path, PathBuf};
 use tactician_eval::{BattleSettings, EvalReport, EvalSettings, Gates, evaluate};
 use tactician_formats::model::MODEL_JSON;
@@ -36,17 +36,7 @@ pub fn run(args: EvalArgs, quiet: bool) -> anyhow::Result<()> {
     } else {
         super::print(&report.to_text())?;
     }
-    check_gates(&report)
-}
-
-/// An error naming every gate the model is below.
-pub fn check_gates(report: &EvalReport) -> anyhow::Result<()> {
-    let failed = report.failures();
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        bail!("below the evaluation gates: {}", failed.join("; "))
-    }
+    super::fail_below("below the evaluation gates", report.failures())
 }
 
 /// The opponents named, or every registered strategy.

@@ -59,6 +59,15 @@ pub fn game(spec: Option<&Path>) -> anyhow::Result<GameSpec> {
     }
 }
 
+/// An error `what: failure; failure; ...` when any gate failed, `Ok` when none did.
+pub fn fail_below(what: &str, failed: Vec<String>) -> anyhow::Result<()> {
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!("{what}: {}", failed.join("; "))
+    }
+}
+
 /// Whether `e` is a write to a closed pipe.
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {

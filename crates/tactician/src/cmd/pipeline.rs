@@ -117,6 +117,7 @@ pub fn run(args: PipelineArgs, quiet: bool) -> anyhow::Result<()> {
         &config.verify,
     )?;
 
+    let gates = check_gates(eval.as_ref(), export.as_ref());
     if args.json {
         return super::print_json(&Report {
             run_dir,
@@ -133,10 +134,10 @@ pub fn run(args: PipelineArgs, quiet: bool) -> anyhow::Result<()> {
                 status: train_status,
                 summary: train.clone(),
             },
-            eval: eval.clone(),
-            export: export.clone(),
+            eval,
+            export,
         })
-        .and_then(|()| check_gates(eval.as_ref(), export.as_ref()));
+        .and(gates);
     }
     let verb = if status == "ran" {
         "collected"
@@ -195,7 +196,7 @@ pub fn run(args: PipelineArgs, quiet: bool) -> anyhow::Result<()> {
         text.push_str(&format!("\n{}", e.to_markdown()));
     }
     super::print(&text)?;
-    check_gates(eval.as_ref(), export.as_ref())
+    gates
 }
 
 /// Fails when the model is below an evaluation gate or an exported file below its verify
@@ -208,11 +209,7 @@ fn check_gates(
     if let Some(e) = export {
         failed.extend(e.verify.failures());
     }
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        anyhow::bail!("the model is below its gates: {}", failed.join("; "))
-    }
+    super::fail_below("the model is below its gates", failed)
 }
 
 /// Prepares the dataset, unless the prepared folder was made from the same dataset content

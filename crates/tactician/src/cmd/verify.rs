@@ -2,7 +2,7 @@
 //! `tactician-export` library); exits non-zero when a file falls below its gate.
 
 use crate::cli::VerifyArgs;
-use anyhow::{Context, bail};
+use anyhow::Context;
 use serde::Serialize;
 use std::path::Path;
 use tactician_export::{
@@ -26,17 +26,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<()> {
     } else {
         super::print(&report.to_markdown())?;
     }
-    check_gates(&report)
-}
-
-/// An error naming every file below its gate.
-pub fn check_gates(r: &VerifyReport) -> anyhow::Result<()> {
-    let failed = r.failures();
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        bail!("verification failed: {}", failed.join("; "))
-    }
+    super::fail_below("verification failed", report.failures())
 }
 
 /// The export and verify steps of `tactician pipeline`.
@@ -62,7 +52,7 @@ impl PipelineExport {
 /// `tactician pipeline`'s export + verify steps: exports `model` (float32 and int8,
 /// calibrated on `prepared`'s training split) into `export` and verifies it on the test
 /// split. `None` when there is no trained model yet. The caller prints the report and then
-/// applies [`check_gates`] to stop the pipeline on failure.
+/// stops the pipeline when a file is below its gate.
 pub fn pipeline_step(
     model: &Path,
     prepared: &Path,
