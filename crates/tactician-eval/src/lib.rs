@@ -204,13 +204,7 @@ pub struct ModelSummary {
 impl ModelSummary {
     /// The summary of `model` loaded from `path`.
     pub fn of(model: &Mlp, path: &Path) -> Self {
-        let parameters = model
-            .hidden
-            .iter()
-            .chain(std::iter::once(&model.policy))
-            .chain(model.value.iter())
-            .map(|d| d.weight.len() + d.bias.len())
-            .sum();
+        let parameters = model.parameters();
         Self {
             path: path.to_path_buf(),
             version: model.meta.model_version.clone(),

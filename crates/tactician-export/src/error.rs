@@ -12,6 +12,12 @@ pub enum ExportError {
     /// The calibration sample cannot calibrate int8 activations.
     #[error("calibration: {0}")]
     Calibration(String),
+    /// An int8 export was asked for without the prepared data folder that calibrates it.
+    #[error(
+        "calibration: int8 export needs a representative sample: the prepared data folder \
+         whose training split calibrates it"
+    )]
+    NoCalibration,
     /// The file would exceed the size limit (before it is built: its parameters alone).
     #[error("the exported model would be {size} bytes, above the limit of {limit} bytes")]
     TooLarge {
@@ -23,15 +29,6 @@ pub enum ExportError {
     /// The TFLite writer refused the model (a size limit included).
     #[error("cannot write the model")]
     Write(#[from] tactician_tflite::WriteError),
-    /// A written `.tflite` file does not read back, or an export's file is not a valid model.
-    #[error("{path} is not a valid model")]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// The reader's reason.
-        #[source]
-        source: tactician_tflite::ReadError,
-    },
     /// The runtime cannot run a file.
     #[error("the runtime cannot run {path}")]
     Run {

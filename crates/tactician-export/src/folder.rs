@@ -2,13 +2,12 @@
 //! `export.json` that lists them, written all or nothing.
 
 use crate::ExportError;
-use crate::graph::{ExportOptions, Precision, export};
+use crate::graph::{ExportOptions, Precision, build, serialize};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use tactician_formats::model::Mlp;
 use tactician_formats::prepared::{Split, SplitName};
-use tactician_tflite::Model;
 
 /// The `format` value of `export.json`.
 pub const EXPORT_FORMAT: &str = "tactician-export/1";
@@ -59,8 +58,8 @@ pub struct ExportManifest {
 
 impl ExportManifest {
     /// Reads `export.json` of the export folder `dir` and checks that every file it lists is
-    /// there with its recorded size and hash.
-    pub fn read_checked(dir: &Path) -> Result<Self, ExportError> {
+    /// there with its recorded size and hash; returns it with the files' bytes, in its order.
+    pub fn read_checked(dir: &Path) -> Result<(Self, Vec<Vec<u8>>), ExportError> {
         let path = dir.join(EXPORT_MANIFEST);
         let incomplete = |message: String| ExportError::Incomplete {
             path: dir.to_path_buf(),
@@ -86,6 +85,7 @@ impl ExportManifest {
         if m.files.is_empty() {
             return Err(incomplete(format!("{EXPORT_MANIFEST} lists no file")));
         }
+        let mut files = Vec::with_capacity(m.files.len());
         for f in &m.files {
             let p = dir.join(&f.file);
             let data = match std::fs::read(&p) {
@@ -106,8 +106,9 @@ impl ExportManifest {
                     f.bytes
                 )));
             }
+            files.push(data);
         }
-        Ok(m)
+        Ok((m, files))
     }
 }
 
@@ -240,13 +241,7 @@ pub fn export_folder(s: &ExportSettings) -> Result<ExportReport, ExportError> {
     }
     let mlp = Mlp::load(&s.model)?;
     let calib = if s.precisions.contains(&Precision::Int8) {
-        let dir = s.calibration.as_deref().ok_or_else(|| {
-            ExportError::Calibration(
-                "int8 export needs a representative sample: the prepared data folder whose \
-                 training split calibrates it"
-                    .into(),
-            )
-        })?;
+        let dir = s.calibration.as_deref().ok_or(ExportError::NoCalibration)?;
         Some(calibration_rows(dir, s.calibration_samples, mlp.inputs())?)
     } else {
         None
@@ -262,17 +257,13 @@ pub fn export_folder(s: &ExportSettings) -> Result<ExportReport, ExportError> {
         if let Some(limit) = s.max_bytes {
             opts.max_bytes = limit;
         }
-        let bytes = export(&mlp, &opts)?;
-        let model = Model::parse(&bytes).map_err(|source| ExportError::Read {
-            path: s.out.join(p.file_name()),
-            source,
-        })?;
+        let model = build(&mlp, &opts)?;
         let ops: Vec<String> = model
             .operator_list()
             .iter()
             .map(|o| o.name().to_owned())
             .collect();
-        built.push((p, bytes, ops));
+        built.push((p, serialize(&model, opts.max_bytes)?, ops));
     }
     let seconds = start.elapsed().as_secs_f64();
     let staged = tactician_os::OutputDir::create(&s.out, is_export_file, true)?;

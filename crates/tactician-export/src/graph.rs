@@ -91,12 +91,16 @@ impl<'a> ExportOptions<'a> {
 
 /// Exports `mlp` to `.tflite` bytes. Deterministic: same network and sample, same bytes.
 pub fn export(mlp: &Mlp, opts: &ExportOptions<'_>) -> Result<Vec<u8>, ExportError> {
-    let model = build(mlp, opts)?;
+    serialize(&build(mlp, opts)?, opts.max_bytes)
+}
+
+/// The bytes of a built model, refused above `max_bytes`.
+pub(crate) fn serialize(model: &Model, max_bytes: u64) -> Result<Vec<u8>, ExportError> {
     let bytes = model.to_bytes()?;
-    if bytes.len() as u64 > opts.max_bytes {
+    if bytes.len() as u64 > max_bytes {
         return Err(ExportError::TooLarge {
             size: bytes.len() as u64,
-            limit: opts.max_bytes,
+            limit: max_bytes,
         });
     }
     Ok(bytes)
@@ -113,13 +117,7 @@ pub fn build(mlp: &Mlp, opts: &ExportOptions<'_>) -> Result<Model, ExportError> 
         }
     }
     // A cheap bound before doing any work: parameter bytes alone.
-    let params: u64 = mlp
-        .hidden
-        .iter()
-        .chain(std::iter::once(&mlp.policy))
-        .chain(mlp.value.iter())
-        .map(|d| (d.weight.len() + d.bias.len()) as u64)
-        .sum();
+    let params = mlp.parameters() as u64;
     let per_param = if opts.precision == Precision::Float32 {
         4
     } else {

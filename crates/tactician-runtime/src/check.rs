@@ -176,22 +176,7 @@ pub fn check(
     let graph = crate::load::graph_from_bytes(bytes)?;
     let metadata = graph_metadata(&graph)?;
     if let Some(device) = encoder_hash {
-        match &metadata {
-            Some(m) if m.encoder_hash == device => {}
-            Some(m) => {
-                return Err(Error::EncoderMismatch {
-                    model: m.encoder_hash.clone(),
-                    device: device.to_string(),
-                });
-            }
-            None => {
-                return Err(Error::Metadata(format!(
-                    "the model has no \"{}\" metadata, so its encoder cannot be checked \
-                     against {device}",
-                    crate::METADATA_NAME
-                )));
-            }
-        }
+        crate::policy::require_encoder(metadata.as_ref(), device)?;
     }
     let rows = reference.rows();
     if reference.logits.len() != rows * reference.actions
@@ -216,9 +201,9 @@ pub fn check(
     let latency = if timed == 0 {
         None
     } else {
+        // The encoder was checked above.
         let opts = PolicyOptions {
             max_batch: 1,
-            device_encoder_hash: encoder_hash.map(str::to_string),
             ..PolicyOptions::default()
         };
         let mut policy = Policy::from_graph(&graph, &opts)?;

@@ -274,6 +274,22 @@ fn masked(row: &[f32], legal: &[bool], probabilities: bool, out: &mut [f32]) -> 
     Ok(first_max(out, legal))
 }
 
+/// Refuses a model whose metadata names another encoder than `device`'s, or no metadata at
+/// all (its encoder cannot be checked then).
+pub(crate) fn require_encoder(meta: Option<&Metadata>, device: &str) -> Result<()> {
+    match meta {
+        Some(m) if m.encoder_hash == device => Ok(()),
+        Some(m) => Err(Error::EncoderMismatch {
+            model: m.encoder_hash.clone(),
+            device: device.to_string(),
+        }),
+        None => Err(Error::Metadata(format!(
+            "the model has no \"{METADATA_NAME}\" metadata, so its encoder cannot be checked \
+             against this device's ({device})"
+        ))),
+    }
+}
+
 impl Policy {
     /// Builds a policy from a graph: reads its metadata, checks the encoder hash and plans the
     /// engine.
@@ -289,21 +305,7 @@ impl Policy {
     ) -> Result<Policy> {
         let meta = graph_metadata(graph)?;
         if let Some(device) = &opts.device_encoder_hash {
-            match &meta {
-                Some(m) if &m.encoder_hash == device => {}
-                Some(m) => {
-                    return Err(Error::EncoderMismatch {
-                        model: m.encoder_hash.clone(),
-                        device: device.clone(),
-                    });
-                }
-                None => {
-                    return Err(Error::Metadata(format!(
-                        "the model has no \"{METADATA_NAME}\" metadata, so its encoder cannot be \
-                         checked against this device's ({device})"
-                    )));
-                }
-            }
+            require_encoder(meta.as_ref(), device)?;
         }
         let engine = Engine::with_kernels(graph, opts.max_batch.max(1), kernels)?;
         Policy::from_engine(engine, meta, opts)

@@ -421,7 +421,8 @@ pub struct ExportArgs {
     pub calibration: Option<PathBuf>,
 
     /// Training rows to calibrate on (spread evenly over the split; at least 1).
-    #[arg(long, value_name = "N", default_value_t = 1000,
+    #[arg(long, value_name = "N",
+          default_value_t = tactician_export::DEFAULT_CALIBRATION_SAMPLES as u32,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub calibration_samples: u32,
 
@@ -478,11 +479,12 @@ pub struct VerifyArgs {
     pub data: PathBuf,
 
     /// Minimum top-1 agreement of the float32 file (0 to 1).
-    #[arg(long, value_name = "FRACTION", default_value_t = 1.0)]
+    #[arg(long, value_name = "FRACTION", default_value_t = tactician_export::DEFAULT_GATE_F32)]
     pub min_f32_agreement: f64,
 
     /// Minimum top-1 agreement of the dynamic and int8 files (0 to 1).
-    #[arg(long, value_name = "FRACTION", default_value_t = 0.995)]
+    #[arg(long, value_name = "FRACTION",
+          default_value_t = tactician_export::DEFAULT_GATE_QUANTIZED)]
     pub min_int8_agreement: f64,
 
     /// Print the report as JSON on stdout (the exit status still reflects the gates).

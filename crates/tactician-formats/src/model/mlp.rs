@@ -250,6 +250,16 @@ impl Mlp {
         self.meta.activation
     }
 
+    /// The number of weights and biases, over every layer.
+    pub fn parameters(&self) -> usize {
+        self.hidden
+            .iter()
+            .chain(std::iter::once(&self.policy))
+            .chain(self.value.iter())
+            .map(|d| d.weight.len() + d.bias.len())
+            .sum()
+    }
+
     /// Every layer with its tensor name prefix, in file order: `dense.{i}`, `policy`, `value`.
     pub fn layers(&self) -> Vec<(String, &Dense)> {
         let mut out: Vec<(String, &Dense)> = self

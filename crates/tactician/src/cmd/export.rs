@@ -2,8 +2,7 @@
 //! export folder with its manifest (the `tactician-export` library).
 
 use crate::cli::{ExportArgs, Quantize};
-use anyhow::Context;
-use tactician_export::{ExportSettings, Precision, export_folder};
+use tactician_export::{ExportError, ExportSettings, Precision, export_folder};
 
 /// The precisions a `--quantize` choice writes: always float32, plus the choice.
 pub fn precisions(q: Quantize) -> Vec<Precision> {
@@ -25,16 +24,15 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
         calibration_samples: args.calibration_samples as usize,
         max_bytes: args.max_bytes,
     };
-    let int8_without_sample =
-        settings.precisions.contains(&Precision::Int8) && settings.calibration.is_none();
-    let report = export_folder(&settings).with_context(|| {
-        if int8_without_sample {
+    let report = export_folder(&settings).map_err(|e| {
+        let hint = if matches!(e, ExportError::NoCalibration) {
             "pass --calibration PREPARED (the prepared data folder whose training split \
-                 calibrates int8), or --quantize none|dynamic"
+             calibrates int8), or --quantize none|dynamic"
                 .to_string()
         } else {
             format!("cannot export {}", settings.model.display())
-        }
+        };
+        anyhow::Error::new(e).context(hint)
     })?;
     if args.json {
         return super::print_json(&report);
