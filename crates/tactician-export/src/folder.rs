@@ -270,7 +270,7 @@ pub fn export_folder(s: &ExportSettings) -> Result<ExportReport, ExportError> {
     let mut files = Vec::new();
     let mut listed = Vec::new();
     for (p, bytes, operators) in built {
-        tactician_os::write_atomic(&staged.path().join(p.file_name()), &bytes)?;
+        staged.write(p.file_name(), &bytes)?;
         listed.push(ManifestFile {
             precision: p,
             file: p.file_name().to_string(),
@@ -297,7 +297,7 @@ pub fn export_folder(s: &ExportSettings) -> Result<ExportReport, ExportError> {
     };
     let mut json = serde_json::to_vec_pretty(&manifest).expect("a manifest serializes");
     json.push(b'\n');
-    tactician_os::write_atomic(&staged.path().join(EXPORT_MANIFEST), &json)?;
+    staged.write(EXPORT_MANIFEST, &json)?;
     staged.commit(Some(EXPORT_MANIFEST))?;
     Ok(ExportReport {
         model: s.model.clone(),

@@ -14,14 +14,14 @@
 //! - [`report`]: an error and its causes on one line, each cause once.
 //!
 //! ```
-//! use tactician_os::{OutputDir, write_atomic};
+//! use tactician_os::OutputDir;
 //!
 //! let tmp = tempfile::tempdir().unwrap();
 //! let out = tmp.path().join("export");
 //! let own = |name: &str| name.ends_with(".tflite") || name == "export.json";
 //! let staged = OutputDir::create(&out, own, false).unwrap();
-//! write_atomic(&staged.path().join("model.tflite"), b"TFL3").unwrap();
-//! write_atomic(&staged.path().join("export.json"), b"{}").unwrap();
+//! staged.write("model.tflite", b"TFL3").unwrap();
+//! staged.write("export.json", b"{}").unwrap();
 //! staged.commit(Some("export.json")).unwrap();
 //! assert!(out.join("model.tflite").exists());
 //! ```

@@ -119,9 +119,11 @@ impl OutputDir {
         &self.staging
     }
 
-    /// The final folder.
-    pub fn target(&self) -> &Path {
-        &self.target
+    /// Writes the file `name` of the output into the staging folder. A plain write: nothing
+    /// of the staging folder is visible before [`OutputDir::commit`], which syncs it all.
+    pub fn write(&self, name: &str, bytes: &[u8]) -> Result<(), Error> {
+        let path = self.staging.join(name);
+        fs::write(&path, bytes).map_err(|e| Error::io("write", &path, e))
     }
 
     /// Puts the staged output in place (see the type's documentation); `marker` is the file

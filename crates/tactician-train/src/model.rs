@@ -76,9 +76,9 @@ pub fn write_model_dir(
     force: bool,
 ) -> Result<ModelJson, TrainError> {
     let mut mlp = to_mlp(spec, folded_params, meta)?;
-    mlp.stamp_version()?;
+    let weights = mlp.stamp_version()?;
     let staged = tactician_os::OutputDir::create(out, is_model_file, force)?;
-    mlp.write(staged.path(), extra)?;
+    mlp.write_with_weights(staged.path(), &weights, extra)?;
     staged.commit(Some(MODEL_JSON))?;
     Ok(mlp.meta)
 }

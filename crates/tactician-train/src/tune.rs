@@ -300,7 +300,7 @@ fn copy_model(from: &Path, to: &Path) -> Result<(), TrainError> {
         let src = from.join(name);
         if src.exists() {
             let bytes = std::fs::read(&src).map_err(|e| TrainError::io("read", &src, e))?;
-            tactician_os::write_atomic(&staged.path().join(name), &bytes)?;
+            staged.write(name, &bytes)?;
         }
     }
     staged.commit(Some(tactician_formats::model::MODEL_JSON))?;

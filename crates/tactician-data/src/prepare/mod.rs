@@ -276,17 +276,13 @@ fn run(
     let staging = tactician_os::OutputDir::create(out, is_prepared_file, opts.force)?;
     let mut files = BTreeMap::new();
     for s in Split::ALL {
-        let name = format!("{}.safetensors", s.name());
-        let info = output::write_split(&staging.path().join(&name), &splits[s as usize])?;
-        files.insert(name, info);
+        let name = s.file_name();
+        let info = output::write_split(&staging.path().join(name), &splits[s as usize])?;
+        files.insert(name.to_string(), info);
     }
-    files.insert(
-        SCENARIOS.to_string(),
-        output::write_bytes(
-            &staging.path().join(SCENARIOS),
-            &scenarios_json(scenario_list),
-        )?,
-    );
+    let scenarios = scenarios_json(scenario_list);
+    staging.write(SCENARIOS, &scenarios)?;
+    files.insert(SCENARIOS.to_string(), FileInfo::of(&scenarios));
     let manifest = PreparedManifest {
         format: tactician_formats::prepared::PREPARED_FORMAT.to_string(),
         encoder: EncoderInfo {
@@ -329,10 +325,7 @@ fn run(
         config: config.clone(),
         files,
     };
-    let _: FileInfo = output::write_bytes(
-        &staging.path().join(tactician_formats::prepared::MANIFEST),
-        &manifest.to_json(),
-    )?;
+    staging.write(tactician_formats::prepared::MANIFEST, &manifest.to_json())?;
     staging.commit(Some(tactician_formats::prepared::MANIFEST))?;
     Ok(manifest)
 }

@@ -133,15 +133,6 @@ pub fn write_split(path: &Path, rows: &Rows) -> Result<FileInfo, PrepareError> {
     })
 }
 
-/// Writes `bytes` to `path` (atomically) and returns their size and hash.
-pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<FileInfo, PrepareError> {
-    tactician_os::write_atomic(path, bytes)?;
-    Ok(FileInfo {
-        bytes: bytes.len() as u64,
-        blake3: blake3::hash(bytes).to_hex().to_string(),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,37 +6,12 @@
 //! Adding battles to a dataset therefore never moves an existing battle to another split, and
 //! every decision of a battle lands in the same split.
 
-use serde::{Deserialize, Serialize};
+/// One of the three splits (the prepared format's own names and file names).
+pub use tactician_formats::prepared::SplitName as Split;
 
 /// The rule, as written in the manifest.
 pub const RULE: &str = "u = (u64::from_le_bytes(blake3(seed.to_le_bytes() ++ battle_id)[0..8]) >> 11) / 2^53; \
 train if u < train, val if u < train + val, else test";
-
-/// One of the three splits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Split {
-    /// Training.
-    Train = 0,
-    /// Validation.
-    Val = 1,
-    /// Test.
-    Test = 2,
-}
-
-impl Split {
-    /// All three, in file order.
-    pub const ALL: [Split; 3] = [Split::Train, Split::Val, Split::Test];
-
-    /// `train`, `val` or `test`.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Split::Train => "train",
-            Split::Val => "val",
-            Split::Test => "test",
-        }
-    }
-}
 
 /// The point in `[0, 1)` that decides a battle's split.
 pub fn battle_point(seed: u64, battle_id: &str) -> f64 {

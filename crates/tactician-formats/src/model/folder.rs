@@ -53,19 +53,30 @@ impl Mlp {
         tensors::serialize(Path::new(MODEL_WEIGHTS), &list, None)
     }
 
-    /// Sets `meta.model_version` from the weights ([`version_for`]).
-    pub fn stamp_version(&mut self) -> Result<(), FormatError> {
+    /// Sets `meta.model_version` from the weights ([`version_for`]); returns the weights' bytes.
+    pub fn stamp_version(&mut self) -> Result<Vec<u8>, FormatError> {
         let bytes = self.weights_bytes()?;
         self.meta.model_version = version_for(&self.meta.encoder_hash, &bytes);
-        Ok(())
+        Ok(bytes)
     }
 
     /// Writes the model into the existing folder `dir`: `model.safetensors`, the `extra`
     /// files (name, bytes), then `model.json`, each atomically. The folder is complete once
     /// `model.json` is there.
     pub fn write(&self, dir: &Path, extra: &[(&str, &[u8])]) -> Result<(), FormatError> {
-        let bytes = self.weights_bytes()?;
-        tactician_os::write_atomic(&dir.join(MODEL_WEIGHTS), &bytes)?;
+        self.write_with_weights(dir, &self.weights_bytes()?, extra)
+    }
+
+    /// As [`Mlp::write`], with `weights` the model's
+    /// [`weights_bytes`](Mlp::weights_bytes) already serialized (as
+    /// [`Mlp::stamp_version`] returns them).
+    pub fn write_with_weights(
+        &self,
+        dir: &Path,
+        weights: &[u8],
+        extra: &[(&str, &[u8])],
+    ) -> Result<(), FormatError> {
+        tactician_os::write_atomic(&dir.join(MODEL_WEIGHTS), weights)?;
         for (name, content) in extra {
             tactician_os::write_atomic(&dir.join(name), content)?;
         }

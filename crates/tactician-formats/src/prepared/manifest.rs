@@ -102,6 +102,16 @@ pub struct FileInfo {
     pub blake3: String,
 }
 
+impl FileInfo {
+    /// The size and hash of a file's `bytes`.
+    pub fn of(bytes: &[u8]) -> Self {
+        FileInfo {
+            bytes: bytes.len() as u64,
+            blake3: blake3::hash(bytes).to_hex().to_string(),
+        }
+    }
+}
+
 /// The scenarios written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScenarioInfo {
