@@ -153,7 +153,13 @@ pub fn collect(
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
     let staged =
-        tactician_os::OutputDir::create(&config.out, output::is_collection_file, config.force)?;
+        tactician_os::OutputDir::create(&config.out, output::is_collection_file, config.force)
+            .map_err(|e| match e {
+                tactician_os::Error::Io { path, source, .. } => {
+                    CollectError::Unwritable { path, source }
+                }
+                e => e.into(),
+            })?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .thread_name(|i| format!("collect-{i}"))

@@ -120,14 +120,6 @@ impl From<tactician_os::Error> for CollectError {
             tactician_os::Error::Exists { path, found } => {
                 CollectError::AlreadyCollected { path, found }
             }
-            tactician_os::Error::Io {
-                op: "write",
-                path,
-                source,
-            } => CollectError::Write { path, source },
-            tactician_os::Error::Io { path, source, .. } => {
-                CollectError::Unwritable { path, source }
-            }
             e => CollectError::Output(e),
         }
     }

@@ -233,7 +233,7 @@ impl Dataset {
                     let alive = pid
                         .trim()
                         .parse::<u32>()
-                        .is_ok_and(|p| Path::new(&format!("/proc/{p}")).exists());
+                        .is_ok_and(tactician_os::process::is_running);
                     if alive {
                         return Err(DatasetError::Locked(
                             self.root.clone(),
@@ -311,27 +311,9 @@ impl Dataset {
     }
 
     fn write_manifest(&self, manifest: &Manifest) -> Result<(), DatasetError> {
-        let path = self.root.join(MANIFEST);
-        let tmp = self.root.join(format!("{MANIFEST}.tmp"));
         let text = serde_json::to_vec_pretty(manifest).expect("manifests serialize");
-        let written = File::create(&tmp)
-            .map_err(|e| DatasetError::io("create", &tmp, e))
-            .and_then(|mut f| {
-                f.write_all(&text)
-                    .map_err(|e| DatasetError::io("write", &tmp, e))?;
-                f.sync_all().map_err(|e| DatasetError::io("sync", &tmp, e))
-            })
-            .and_then(|()| {
-                fs::rename(&tmp, &path).map_err(|e| DatasetError::io("rename", &tmp, e))
-            });
-        if let Err(e) = written {
-            // The old manifest is untouched; leave no half-written new one beside it.
-            let _ = fs::remove_file(&tmp);
-            return Err(e);
-        }
-        if let Ok(dir) = File::open(&self.root) {
-            let _ = dir.sync_all();
-        }
+        // On failure the old manifest is untouched and no half-written new one is left.
+        tactician_os::write_atomic(&self.root.join(MANIFEST), &text)?;
         Ok(())
     }
 
