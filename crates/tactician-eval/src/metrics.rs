@@ -95,13 +95,12 @@ pub fn test_metrics(model: &Mlp, split: &Split, path: &Path) -> Result<TestMetri
             ),
         });
     }
-    let (f, a) = (split.features, split.actions);
     let rows: Vec<Row> = (0..split.rows)
         .into_par_iter()
         .with_min_len(256)
         .map(|r| {
-            let x = &split.x[r * f..(r + 1) * f];
-            let legal = &split.legal[r * a..(r + 1) * a];
+            let x = split.row(r);
+            let legal = split.legal_row(r);
             let is_legal = |i: usize| legal[i] == 1;
             let out = model.forward(x);
             let teacher = split.action[r] as usize;
@@ -116,6 +115,7 @@ pub fn test_metrics(model: &Mlp, split: &Split, path: &Path) -> Result<TestMetri
         })
         .collect();
     let n = split.rows.max(1) as f64;
+    let a = split.actions;
     let mut matrix = vec![vec![0u64; a]; a];
     let (mut hits, mut top3, mut loss) = (0u64, 0u64, 0.0f64);
     let (mut w_hit, mut w_all) = (0.0f64, 0.0f64);

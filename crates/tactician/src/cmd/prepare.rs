@@ -39,12 +39,9 @@ pub fn run(args: PrepareArgs, quiet: bool) -> anyhow::Result<()> {
         config.drop_single_legal = false;
     }
     if let Some(b) = &args.balance {
-        config.balance = match b.as_str() {
-            "none" => BalanceMethod::None,
-            "weights" => BalanceMethod::Weights,
-            "resample" => BalanceMethod::Resample,
-            other => bail!("--balance takes none, weights or resample, not {other:?}"),
-        };
+        config.balance = BalanceMethod::from_name(b).ok_or_else(|| {
+            anyhow::anyhow!("--balance takes none, weights or resample, not {b:?}")
+        })?;
     }
     if args.balance_actions {
         config.balance_actions = true;

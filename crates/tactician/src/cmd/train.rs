@@ -218,7 +218,7 @@ pub fn pipeline_step(
     };
     if !prepared_changed
         && status.as_ref().is_some_and(|s| s.state == "finished")
-        && let Ok(m) = tactician_train::TrainedModel::load(model)
+        && let Ok(m) = tactician_formats::model::Mlp::load(model)
         && same_settings(m.meta.training.get("config"))
     {
         let summary = serde_json::from_value(m.meta.training["summary"].clone()).ok();
