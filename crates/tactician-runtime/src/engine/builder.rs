@@ -105,15 +105,15 @@ pub(super) fn arity(oi: usize, name: &str, op: &Op, n_in: usize, n_out: usize) -
 }
 
 /// The input and output of a one-in, one-out operator, planned: their tensors and values.
-pub(super) struct Unary<'g> {
+pub(in crate::engine) struct UnaryIo<'g> {
     /// The input tensor.
-    pub(super) xt: &'g Tensor,
+    pub(in crate::engine) xt: &'g Tensor,
     /// The output tensor.
-    pub(super) yt: &'g Tensor,
+    pub(in crate::engine) yt: &'g Tensor,
     /// The input's value.
-    pub(super) x: usize,
+    pub(in crate::engine) x: usize,
     /// The output's value.
-    pub(super) y: usize,
+    pub(in crate::engine) y: usize,
 }
 
 impl<'g> Builder<'g> {
@@ -126,7 +126,7 @@ impl<'g> Builder<'g> {
         name: &str,
         op: &Op,
         same_layout: Option<&str>,
-    ) -> Result<Unary<'g>> {
+    ) -> Result<UnaryIo<'g>> {
         let xt = self.tensor(oi, name, op.inputs[0])?;
         let yt = self.tensor(oi, name, op.outputs[0])?;
         let x = self.read(oi, name, op.inputs[0], oi)?;
@@ -136,7 +136,7 @@ impl<'g> Builder<'g> {
         {
             return Err(unsupported(oi, name, why));
         }
-        Ok(Unary { xt, yt, x, y })
+        Ok(UnaryIo { xt, yt, x, y })
     }
 
     /// Tensor `idx` of the graph.

@@ -2,7 +2,7 @@
 //! through a 256-entry lookup table (built once from the same function) on int8 values.
 
 use crate::engine::arena::{as_f32, as_f32_mut, as_i8, as_i8_mut, disjoint};
-use crate::engine::builder::{Builder, act_q, unsupported};
+use crate::engine::builder::{Builder, UnaryIo, act_q, unsupported};
 use crate::engine::plan::Reg;
 use crate::error::Result;
 use crate::graph::{DType, Op, OpKind};
@@ -73,13 +73,12 @@ impl Step {
             OpKind::Tanh => Unary::Tanh,
             _ => Unary::Logistic,
         };
-        let io = b.unary(
+        let UnaryIo { xt, yt, x, y } = b.unary(
             oi,
             name,
             op,
             Some("input and output differ in size or type"),
         )?;
-        let (xt, yt, x, y) = (io.xt, io.yt, io.x, io.y);
         match xt.dtype {
             DType::F32 => Ok(Step::F32 {
                 x,

@@ -2,7 +2,7 @@
 //! A conversion keeps the probabilities mark of its input.
 
 use crate::engine::arena::{as_f32, as_f32_mut, as_i8, as_i8_mut, disjoint};
-use crate::engine::builder::{Builder, act_q, unsupported};
+use crate::engine::builder::{Builder, UnaryIo, act_q, unsupported};
 use crate::engine::plan::Reg;
 use crate::error::Result;
 use crate::graph::{DType, Op, OpKind};
@@ -38,8 +38,7 @@ impl Step {
         name: &str,
         op: &Op,
     ) -> Result<Step> {
-        let io = b.unary(oi, name, op, None)?;
-        let (xt, yt, x, y) = (io.xt, io.yt, io.x, io.y);
+        let UnaryIo { xt, yt, x, y } = b.unary(oi, name, op, None)?;
         let quantize = op.kind == OpKind::Quantize;
         let (from, to, qt) = if quantize {
             (DType::F32, DType::I8, yt)

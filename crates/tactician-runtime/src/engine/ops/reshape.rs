@@ -3,7 +3,7 @@
 //! its input.
 
 use crate::engine::arena::disjoint;
-use crate::engine::builder::{Builder, act_q, unsupported};
+use crate::engine::builder::{Builder, UnaryIo, act_q, unsupported};
 use crate::engine::plan::Reg;
 use crate::error::Result;
 use crate::graph::{DType, Op};
@@ -23,13 +23,12 @@ impl Step {
         name: &str,
         op: &Op,
     ) -> Result<Step> {
-        let io = b.unary(
+        let UnaryIo { xt, yt, x, y } = b.unary(
             oi,
             name,
             op,
             Some("reshape changes the size per batch row or the type"),
         )?;
-        let (xt, yt, x, y) = (io.xt, io.yt, io.x, io.y);
         if xt.dtype == DType::I8 {
             let (q1, q2) = (act_q(oi, name, xt)?, act_q(oi, name, yt)?);
             if q1 != q2 {

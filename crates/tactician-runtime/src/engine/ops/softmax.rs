@@ -2,7 +2,7 @@
 //! probabilities, which the policy API relies on.
 
 use crate::engine::arena::{as_f32, as_f32_mut, as_i8, as_i8_mut, disjoint};
-use crate::engine::builder::{Builder, act_q, unsupported};
+use crate::engine::builder::{Builder, UnaryIo, act_q, unsupported};
 use crate::engine::plan::Reg;
 use crate::error::Result;
 use crate::graph::{DType, Op};
@@ -48,13 +48,12 @@ impl Step {
             .and_then(|&d| usize::try_from(d).ok())
             .filter(|&d| d > 0)
             .ok_or_else(|| unsupported(oi, name, "input without a last dimension"))?;
-        let io = b.unary(
+        let UnaryIo { xt, yt, x, y } = b.unary(
             oi,
             name,
             op,
             Some("input and output differ in size or type"),
         )?;
-        let (xt, yt, x, y) = (io.xt, io.yt, io.x, io.y);
         b.probabilities[y] = true;
         match xt.dtype {
             DType::F32 => {
