@@ -229,7 +229,7 @@ pub fn play_battles(
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<BattleReport, EvalError> {
     validate(settings)?;
-    ModelPlayer::new(model.clone())?;
+    let player = ModelPlayer::new(model.clone())?;
     let seeds = settings.battles / 2;
     let jobs = settings.opponents.len() * seeds;
     let total = (jobs * 2) as u64;
@@ -239,8 +239,8 @@ pub fn play_battles(
         .map(|job| {
             let opponent = &settings.opponents[job / seeds];
             let seed = battle_seed(settings.seed, (job % seeds) as u64);
-            let first = play(model, opponent, seed, 0, settings.config)?;
-            let second = play(model, opponent, seed, 1, settings.config)?;
+            let first = play(&player, opponent, seed, 0, settings.config)?;
+            let second = play(&player, opponent, seed, 1, settings.config)?;
             progress(done.fetch_add(2, Ordering::Relaxed) + 2, total);
             Ok([first, second])
         })
@@ -291,15 +291,16 @@ struct Step {
     value: f32,
 }
 
-/// Plays battle `seed` with the model on `model_side` against `opponent`.
+/// Plays battle `seed` with `player`'s model on `model_side` against `opponent`.
 fn play(
-    model: &Arc<Mlp>,
+    player: &ModelPlayer,
     opponent: &str,
     seed: u64,
     model_side: u8,
     config: GameConfig,
 ) -> Result<Played, EvalError> {
-    let mut me = ModelPlayer::new(model.clone())?;
+    let mut me = player.clone();
+    let model = me.model();
     let opp_seed = opponent_seed(seed, 1 - model_side);
     let mut them: Box<dyn Strategy> = strategy::by_name(opponent, opp_seed)?;
     let track = model.value.is_some();
