@@ -37,6 +37,9 @@ pub use policy::{
     graph_metadata,
 };
 
+/// This runtime's version: a published model declares the oldest runtime that runs it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 /// Loads a `.tflite` file's bytes into an engine planned for batches of up to `max_batch`.
 pub fn load_engine(bytes: &[u8], max_batch: usize) -> Result<Engine> {
     Engine::new(&load::graph_from_bytes(bytes)?, max_batch)
