@@ -241,6 +241,9 @@ impl<'a> Agent<'a> {
         })?;
         let active = self.store.active().map_err(unversioned)?;
         if active.as_deref() == Some(wanted.as_str()) {
+            // An activation interrupted after its link swap did not remove the old versions:
+            // done now, or they would stay and fill the disk for the next install.
+            self.collect(history).map_err(unversioned)?;
             return Ok(Outcome::UpToDate { version: active });
         }
         if let Some(reason) = history.rejected.get(&wanted) {
@@ -265,11 +268,8 @@ impl<'a> Agent<'a> {
         let report = if installed.contains(&wanted) {
             self.report_of(&wanted).map_err(versioned)?
         } else {
-            let report = self
-                .install(&repo, &wanted, active.as_deref(), now, history)
-                .map_err(versioned)?;
-            history.record(&now.to_string(), "install", &wanted, true, None);
-            report
+            self.install(&repo, &wanted, active.as_deref(), now, history)
+                .map_err(versioned)?
         };
 
         let window = self.config.window().map_err(|reason| {
@@ -389,11 +389,11 @@ impl<'a> Agent<'a> {
         self.store.commit(version)?;
         history.record(
             &now.to_string(),
-            "validate",
+            "install",
             version,
             true,
             Some(format!(
-                "top-1 {:.2}% on {} rows, p99 {:.1} µs, {:.2} MiB",
+                "validated: top-1 {:.2}% on {} rows, p99 {:.1} µs, {:.2} MiB",
                 100.0 * report.top1,
                 report.rows,
                 report.latency_p99_us,

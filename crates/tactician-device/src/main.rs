@@ -1,7 +1,9 @@
-//! `tactician-device`: the binary that runs on the Raspberry Pi. For now it benchmarks a model
-//! with the device runtime, optionally against the official interpreter driven the way a
-//! Python game usually drives it (`--peer`), and describes a model (`info`).
+//! `tactician-device`: the binary that runs on the Raspberry Pi. Its agent takes published
+//! models from the TUF repository, validates and activates them (`init`, `update`, `agent`,
+//! `activate`, `rollback`, `status`); `bench` measures a model with the device runtime,
+//! optionally against the official interpreter (`--peer`); `info` describes a model.
 
+mod agent_cmd;
 mod bench;
 
 use std::path::PathBuf;
@@ -9,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Tactician's device agent.
+/// Tactician's device agent: installs published models safely, and benchmarks them.
 #[derive(Debug, Parser)]
 #[command(name = "tactician-device", version, about, long_about = None)]
 struct Cli {
@@ -19,6 +21,23 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Create this device's identity (an id and an age key pair) and the agent's settings;
+    /// prints the public key to enrol with `tactician devices add`.
+    Init(agent_cmd::InitArgs),
+    /// Look at the repository once: verify its metadata (TUF), and if the group's alias
+    /// names a newer version, download, decrypt, validate and (inside the maintenance window)
+    /// activate it, rolling back if its health check fails. Exit 1 when a release is refused.
+    Update(agent_cmd::SimpleArgs),
+    /// Run the agent: `update` every poll interval (with random jitter) until stopped.
+    /// One JSON line per poll on stdout. Meant for the systemd unit (docs/deploy.md).
+    Agent(agent_cmd::DaemonArgs),
+    /// Activate an installed version now (outside the window, older or not).
+    Activate(agent_cmd::ActivateArgs),
+    /// Go back to the previously active version (or --to V); the current one is not
+    /// reinstalled afterwards.
+    Rollback(agent_cmd::RollbackArgs),
+    /// The active, installed and refused versions, and the recent history.
+    Status(agent_cmd::SimpleArgs),
     /// Measure decision latency (features in, masked action out), throughput at batch sizes
     /// 1/8/64, resident memory, and the distance to this core's compute and bandwidth peaks.
     ///
@@ -40,6 +59,12 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Init(args) => agent_cmd::init(args),
+        Command::Update(args) => agent_cmd::update(args),
+        Command::Agent(args) => agent_cmd::daemon(args),
+        Command::Activate(args) => agent_cmd::activate(args),
+        Command::Rollback(args) => agent_cmd::rollback(args),
+        Command::Status(args) => agent_cmd::status(args),
         Command::Bench(args) => bench::run(&args),
         Command::Info { model, json } => bench::info(&model, json),
     };
@@ -49,5 +74,16 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every command's flags are consistent (clap checks names, conflicts, defaults).
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
     }
 }

@@ -10,11 +10,13 @@
 #![forbid(unsafe_code)]
 
 mod error;
+mod inputs;
 pub mod keys;
 mod publish;
 pub mod repo;
 
 pub use error::{Error, Result};
+pub use inputs::{InputPaths, ReleaseInputs, release_inputs};
 pub use publish::{
     DeployDir, Expiry, KeysReport, Publication, Published, Refreshed, RoleReport, channels, init,
     promote, publish, refresh, role_signers, rotate, versions,

@@ -361,9 +361,9 @@ pub fn publish(
     if let Some(a) = p.alias {
         check_name("alias", a)?;
     }
-    if !matches!(p.precision, "f32" | "int8") {
+    if !matches!(p.precision, "f32" | "dynamic" | "int8") {
         return Err(Error::Invalid {
-            reason: format!("precision {:?}: expected f32 or int8", p.precision),
+            reason: format!("precision {:?}: expected f32, dynamic or int8", p.precision),
         });
     }
     if p.recipients.is_empty() {

@@ -134,6 +134,27 @@ pub enum Command {
     /// when a file is below its gate (100% for float32, 99.5% for dynamic and int8 by
     /// default).
     Verify(VerifyArgs),
+    /// The TUF repository's signing keys: create them, rotate a role's keys.
+    #[command(subcommand)]
+    Keys(crate::cmd::deploy::KeysCommand),
+    /// Enrol, list and remove devices (their age public keys, by device group).
+    #[command(subcommand)]
+    Devices(crate::cmd::deploy::DevicesCommand),
+    /// Publish an exported model to a device group through the TUF repository.
+    ///
+    /// The .tflite (int8 by default) and a validation set (test rows with the float model's
+    /// answers) are encrypted with age to every enrolled device of the group and added as
+    /// targets whose custom metadata carries the version, encoder hash, minimum runtime,
+    /// metrics, lineage and notes; targets, snapshot and timestamp metadata are signed anew
+    /// (timestamp last). The version is recorded in the registry. `--refresh` only re-signs
+    /// the timestamp. See docs/deploy.md.
+    #[command(disable_version_flag = true)]
+    Publish(crate::cmd::deploy::PublishArgs),
+    /// Point a group's alias (production, candidate) at a published version.
+    Promote(crate::cmd::deploy::PromoteArgs),
+    /// The registry of published versions and deployments: list, show, diff, import.
+    #[command(subcommand)]
+    Registry(crate::cmd::deploy::RegistryCommand),
 }
 
 /// Flags of `tactician collect`.
@@ -764,5 +785,12 @@ mod tests {
         for bad in ["", "K", "1.5M", "-1", "0", "12Q", "99999999999999999999G"] {
             assert!(parse_size(bad).is_err(), "{bad:?}");
         }
+    }
+
+    /// Every command's flags are consistent (clap checks names, conflicts, defaults).
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
     }
 }

@@ -4,6 +4,7 @@
 mod bench_export;
 mod bench_train;
 mod collect;
+pub mod deploy;
 mod eval;
 pub mod export;
 mod ingest;
@@ -42,6 +43,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Spec(args) => spec::run(args),
         Command::Export(args) => export::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Keys(cmd) => deploy::keys(cmd),
+        Command::Devices(cmd) => deploy::devices(cmd),
+        Command::Publish(args) => deploy::publish(args),
+        Command::Promote(args) => deploy::promote(args),
+        Command::Registry(cmd) => deploy::registry_cmd(cmd),
     }
 }
 
