@@ -159,11 +159,16 @@ impl<'a> Agent<'a> {
     pub fn update(&self, now: Timestamp) -> Result<Outcome> {
         self.store.recover()?;
         let mut history = self.store.history()?;
-        self.reconcile(&mut history, now);
+        if let Some(outcome) = self.reconcile(&mut history, now)? {
+            self.store.save_history(&history)?;
+            return Ok(outcome);
+        }
         let result = self.update_inner(&mut history, now);
         let outcome = match result {
             Ok(outcome) => outcome,
-            Err((version, e)) if e.is_rejection() => {
+            // A refused release is remembered; a refusal of the repository's channels file
+            // (no version yet) is an error of this run only.
+            Err((version, e)) if e.is_rejection() && !version.is_empty() => {
                 let reason = match &e {
                     Error::Invalid { reason, .. } | Error::Rejected { reason } => reason.clone(),
                     other => other.to_string(),
@@ -187,20 +192,36 @@ impl<'a> Agent<'a> {
         Ok(outcome)
     }
 
-    /// Brings the history in line with `current` after an interrupted run (the link is the
-    /// truth: an activation whose history write was lost is recorded now).
-    fn reconcile(&self, history: &mut History, now: Timestamp) {
-        if let Ok(Some(active)) = self.store.active()
-            && history.activations.last() != Some(&active)
-        {
-            history.activated(&active);
-            history.record(
-                &now.to_string(),
-                "recover",
-                &active,
-                true,
-                Some("activation found after an interrupted run".into()),
-            );
+    /// Brings the history in line with `current` after an interrupted run: the link is the
+    /// truth, so an activation whose history write was lost is recorded now, after the health
+    /// check it may have missed (rolled back if it fails).
+    fn reconcile(&self, history: &mut History, now: Timestamp) -> Result<Option<Outcome>> {
+        let Some(active) = self.store.active()? else {
+            return Ok(None);
+        };
+        if history.activations.last() == Some(&active) {
+            return Ok(None);
+        }
+        let installed = self.store.installed()?;
+        let previous = history
+            .activations
+            .iter()
+            .rev()
+            .find(|v| **v != active && installed.contains(v))
+            .cloned();
+        history.activated(&active);
+        history.record(
+            &now.to_string(),
+            "recover",
+            &active,
+            true,
+            Some("activation found after an interrupted run".into()),
+        );
+        match self.health() {
+            Ok(()) => Ok(None),
+            Err(reason) => self
+                .roll_back_unhealthy(&active, previous, reason, history, now)
+                .map(Some),
         }
     }
 
@@ -430,51 +451,64 @@ impl<'a> Agent<'a> {
         history.activated(version);
         history.record(&now.to_string(), "activate", version, true, None);
         if let Err(reason) = self.health() {
-            let reason = format!("health check after activation failed: {reason}");
-            history.rejected.insert(version.to_owned(), reason.clone());
-            history.activations.retain(|v| v != version);
-            history.record(
-                &now.to_string(),
-                "health",
-                version,
-                false,
-                Some(reason.clone()),
-            );
-            let to = match &previous {
-                Some(p) => {
-                    self.store.activate(p)?;
-                    history.activated(p);
-                    Some(p.clone())
-                }
-                None => {
-                    let link = self.current_dir();
-                    self.store
-                        .fs()
-                        .remove_file(&link)
-                        .map_err(|e| Error::io("remove", &link, e))?;
-                    crate::fs::sync_parent(self.store.fs(), &link)
-                        .map_err(|e| Error::io("sync", &link, e))?;
-                    None
-                }
-            };
-            history.record(
-                &now.to_string(),
-                "rollback",
-                to.as_deref().unwrap_or("-"),
-                true,
-                Some(format!("automatic, {version} failed its health check")),
-            );
-            return Ok(Outcome::RolledBack {
-                version: version.to_owned(),
-                to,
-                reason,
-            });
+            return self.roll_back_unhealthy(version, previous, reason, history, now);
         }
         self.collect(history)?;
         Ok(Outcome::Activated {
             version: version.to_owned(),
             previous,
             report: Box::new(report),
+        })
+    }
+
+    /// Takes an active version that failed its health check out of service: back to
+    /// `previous` (or no model when there is none), the version refused for good.
+    fn roll_back_unhealthy(
+        &self,
+        version: &str,
+        previous: Option<String>,
+        reason: String,
+        history: &mut History,
+        now: Timestamp,
+    ) -> Result<Outcome> {
+        let reason = format!("health check after activation failed: {reason}");
+        history.rejected.insert(version.to_owned(), reason.clone());
+        history.activations.retain(|v| v != version);
+        history.record(
+            &now.to_string(),
+            "health",
+            version,
+            false,
+            Some(reason.clone()),
+        );
+        let to = match &previous {
+            Some(p) => {
+                self.store.activate(p)?;
+                history.activated(p);
+                Some(p.clone())
+            }
+            None => {
+                let link = self.current_dir();
+                self.store
+                    .fs()
+                    .remove_file(&link)
+                    .map_err(|e| Error::io("remove", &link, e))?;
+                crate::fs::sync_parent(self.store.fs(), &link)
+                    .map_err(|e| Error::io("sync", &link, e))?;
+                None
+            }
+        };
+        history.record(
+            &now.to_string(),
+            "rollback",
+            to.as_deref().unwrap_or("-"),
+            true,
+            Some(format!("automatic, {version} failed its health check")),
+        );
+        Ok(Outcome::RolledBack {
+            version: version.to_owned(),
+            to,
+            reason,
         })
     }
 
@@ -527,7 +561,7 @@ impl<'a> Agent<'a> {
     pub fn activate(&self, version: &str, now: Timestamp) -> Result<Outcome> {
         self.store.recover()?;
         let mut history = self.store.history()?;
-        self.reconcile(&mut history, now);
+        self.reconcile(&mut history, now)?;
         let previous = self.store.active()?;
         if previous.as_deref() == Some(version) {
             return Ok(Outcome::UpToDate { version: previous });
@@ -547,7 +581,7 @@ impl<'a> Agent<'a> {
     pub fn rollback(&self, to: Option<&str>, now: Timestamp) -> Result<Outcome> {
         self.store.recover()?;
         let mut history = self.store.history()?;
-        self.reconcile(&mut history, now);
+        self.reconcile(&mut history, now)?;
         let active = self.store.active()?;
         let installed = self.store.installed()?;
         let target = match to {
@@ -571,6 +605,7 @@ impl<'a> Agent<'a> {
         if active.as_deref() == Some(target.as_str()) {
             return Ok(Outcome::UpToDate { version: active });
         }
+        let report = self.report_of(&target)?;
         self.store.activate(&target)?;
         if let Some(a) = &active {
             history.rejected.insert(
@@ -591,7 +626,6 @@ impl<'a> Agent<'a> {
             )),
         );
         self.store.save_history(&history)?;
-        let report = self.report_of(&target)?;
         Ok(Outcome::Activated {
             version: target,
             previous: active,

@@ -11,6 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use tough::schema::RoleType;
 use tough::{IntoVec, Limits, RepositoryLoader, TargetName};
 use url::Url;
 
@@ -37,18 +38,68 @@ pub struct TufFloor {
     pub snapshot: u64,
     /// Targets.
     pub targets: u64,
+    /// A fingerprint of the timestamp and snapshot keys the timestamp, snapshot and targets
+    /// versions were accepted under (0: not known yet). When the root rotates those keys, the
+    /// three versions are forgotten, as TUF's clients delete their trusted timestamp and
+    /// snapshot (spec 5.3.11): what a compromised key signed (a fast-forward attack) does not
+    /// lock the device out once the key is replaced.
+    #[serde(default)]
+    pub keys: u64,
 }
 
 impl TufFloor {
-    /// The larger of each pair.
+    /// The floor after accepting `other`: the larger of each pair, the timestamp, snapshot and
+    /// targets versions of `self` forgotten when `other` was accepted under other keys.
     pub fn max(self, other: TufFloor) -> TufFloor {
+        let floor = if other.keys == 0 {
+            self
+        } else {
+            self.under_keys(other.keys)
+        };
         TufFloor {
-            root: self.root.max(other.root),
-            timestamp: self.timestamp.max(other.timestamp),
-            snapshot: self.snapshot.max(other.snapshot),
-            targets: self.targets.max(other.targets),
+            root: floor.root.max(other.root),
+            timestamp: floor.timestamp.max(other.timestamp),
+            snapshot: floor.snapshot.max(other.snapshot),
+            targets: floor.targets.max(other.targets),
+            keys: floor.keys,
         }
     }
+
+    /// The floor that holds under the timestamp and snapshot keys `keys`.
+    fn under_keys(self, keys: u64) -> TufFloor {
+        if self.keys == 0 || self.keys == keys {
+            // Unknown keys (a history from before the fingerprint) keep their versions.
+            TufFloor { keys, ..self }
+        } else {
+            TufFloor {
+                root: self.root,
+                keys,
+                ..TufFloor::default()
+            }
+        }
+    }
+}
+
+/// The fingerprint of the timestamp and snapshot keys of `root` ([`TufFloor::keys`]).
+fn keys_fingerprint(root: &tough::schema::Root) -> u64 {
+    let mut text = String::new();
+    for role in [RoleType::Timestamp, RoleType::Snapshot] {
+        let mut ids: Vec<String> = root
+            .roles
+            .get(&role)
+            .map(|r| {
+                r.keyids
+                    .iter()
+                    .map(|id| id.iter().map(|b| format!("{b:02x}")).collect())
+                    .collect()
+            })
+            .unwrap_or_default();
+        ids.sort();
+        text.push_str(&ids.join(","));
+        text.push(';');
+    }
+    let hex = crate::release::sha256_hex(text.as_bytes());
+    u64::from_str_radix(&hex[..16], 16).map_or(1, |k| k.max(1))
 }
 
 /// The folder of the trusted metadata.
@@ -173,11 +224,14 @@ pub fn refresh(
             return Err(tough_error(&e));
         }
     };
+    let keys = keys_fingerprint(&repo.root().signed);
+    let floor = floor.under_keys(keys);
     let seen = TufFloor {
         root: repo.root().signed.version.get(),
         timestamp: repo.timestamp().signed.version.get(),
         snapshot: repo.snapshot().signed.version.get(),
         targets: repo.targets().signed.version.get(),
+        keys,
     };
     for (role, got, min) in [
         ("root", seen.root, floor.root),
