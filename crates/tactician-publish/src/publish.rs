@@ -80,11 +80,16 @@ impl Default for Expiry {
     }
 }
 
+/// `hours` after `now`, in whole seconds: TUF writes expiry times as `YYYY-MM-DDTHH:MM:SSZ`,
+/// and other clients (python-tuf) refuse fractional seconds.
 fn after(now: Timestamp, hours: u32) -> Result<Timestamp> {
-    now.checked_add(SignedDuration::from_hours(i64::from(hours)))
-        .map_err(|e| Error::Invalid {
-            reason: format!("expiry out of range: {e}"),
-        })
+    let bad = |e: jiff::Error| Error::Invalid {
+        reason: format!("expiry out of range: {e}"),
+    };
+    let t = now
+        .checked_add(SignedDuration::from_hours(i64::from(hours)))
+        .map_err(bad)?;
+    Timestamp::from_second(t.as_second()).map_err(bad)
 }
 
 /// What `keys init` made.

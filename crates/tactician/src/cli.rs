@@ -30,14 +30,17 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the whole job on the built-in game in one run folder: collect, ingest, stats,
-    /// prepare, train, eval, export and verify.
+    /// prepare, train, eval, export, verify, then publish and a local device's update.
     ///
     /// Settings come from built-in defaults, overridden by the optional TOML file given with
     /// `--config` (`run_dir` and the sections `[collect]`, `[ingest]`, `[prepare]`, `[train]`,
     /// `[eval]`, `[verify]`; docs/cli.md). Collect, ingest, prepare and train reuse output
     /// already in the run folder when it was made from the same input with the same settings;
     /// stats, eval, export and verify run every time. Exit 1 when an exported model is below
-    /// its verify gate.
+    /// its verify gate. When the gates pass, the int8 model is published through a TUF
+    /// repository in the run folder (`deploy/`, keys made on first use; a new version only
+    /// for a new model) and the agent of a local device (`device/`) installs it through the
+    /// whole update flow (docs/deploy.md).
     Pipeline(PipelineArgs),
     /// Play battles between scripted strategies on all cores and write them as battle logs.
     ///

@@ -226,10 +226,27 @@ fn pipeline_collects_then_reuses_and_guards_its_run_folder() {
         6
     );
     assert!(run.join("logs/collect.json").exists() && run.join("tactician.toml").exists());
+    // The model went through the TUF repository to the run's local device and is active there.
+    assert_eq!(
+        report["deploy"]["status"], "published",
+        "{}",
+        report["deploy"]
+    );
+    assert_eq!(report["deploy"]["version"], "0.1.0");
+    assert_eq!(report["deploy"]["outcome"]["outcome"], "activated");
+    assert_eq!(
+        fs::read_link(run.join("device/current")).unwrap(),
+        std::path::Path::new("models/0.1.0")
+    );
 
     let o = tactician(&["pipeline", "--config", c, "--run-dir", r]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("up to date"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("## deploy (up to date): version 0.1.0"),
+        "{}",
+        stdout(&o)
+    );
 
     // Another `[ingest]` codec: the logs are reused, the dataset is made again with it.
     let settings = fs::read_to_string(&config).unwrap();
@@ -268,6 +285,16 @@ fn pipeline_collects_then_reuses_and_guards_its_run_folder() {
     let o = tactician(&["pipeline", "--config", c, "--run-dir", r, "--force", "-q"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("collected"));
+    // A new model: the next version, and the device moves to it.
+    assert!(
+        stdout(&o).contains("## deploy (published): version 0.1.1"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(
+        fs::read_link(run.join("device/current")).unwrap(),
+        std::path::Path::new("models/0.1.1")
+    );
 }
 
 #[test]

@@ -415,7 +415,7 @@ pub fn devices(cmd: DevicesCommand) -> anyhow::Result<()> {
 
 /// What `tactician publish` prints with `--json`.
 #[derive(Debug, Serialize)]
-struct PublishReport {
+pub struct PublishReport {
     published: tactician_publish::Published,
     measured_top1: f64,
 }
@@ -509,7 +509,7 @@ pub struct PublishRequest<'a> {
 }
 
 /// Publishes an export folder and records the version in the registry.
-fn publish_export(
+pub fn publish_export(
     deploy: &DeployDir,
     r: &PublishRequest<'_>,
     expiry: Expiry,

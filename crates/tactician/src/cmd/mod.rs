@@ -5,6 +5,7 @@ mod bench_export;
 mod bench_train;
 mod collect;
 pub mod deploy;
+mod deploy_step;
 mod eval;
 pub mod export;
 mod ingest;

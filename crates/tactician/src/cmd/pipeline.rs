@@ -32,6 +32,8 @@ struct Report {
     eval: Option<tactician_eval::EvalReport>,
     /// The export and verify steps (when a trained model exists).
     export: Option<super::verify::PipelineExport>,
+    /// The deploy step (publish, the local device's update), when the gates pass.
+    deploy: Option<super::deploy_step::DeployStep>,
 }
 
 /// The train step's part of the report.
@@ -118,6 +120,14 @@ pub fn run(args: PipelineArgs, quiet: bool) -> anyhow::Result<()> {
     )?;
 
     let gates = check_gates(eval.as_ref(), export.as_ref());
+    // The deploy step: publish and a local device's update, once the gates pass.
+    let deploy = match (&gates, &export) {
+        (Ok(()), Some(_)) => Some(super::deploy_step::pipeline_step(
+            &run_dir,
+            &run_dir.join("export"),
+        )?),
+        _ => None,
+    };
     if args.json {
         return super::print_json(&Report {
             run_dir,
@@ -136,6 +146,7 @@ pub fn run(args: PipelineArgs, quiet: bool) -> anyhow::Result<()> {
             },
             eval,
             export,
+            deploy,
         })
         .and(gates);
     }
@@ -194,6 +205,9 @@ pub fn run(args: PipelineArgs, quiet: bool) -> anyhow::Result<()> {
     }
     if let Some(e) = &export {
         text.push_str(&format!("\n{}", e.to_markdown()));
+    }
+    if let Some(d) = &deploy {
+        text.push_str(&d.to_markdown());
     }
     super::print(&text)?;
     gates
