@@ -151,7 +151,8 @@ impl AgentConfig {
         }
     }
 
-    fn check(&self) -> Result<(), String> {
+    /// Checks the settings: names, budgets, poll interval, window.
+    pub fn check(&self) -> Result<(), String> {
         check_name("group", &self.group).map_err(|e| e.to_string())?;
         check_name("alias", &self.alias).map_err(|e| e.to_string())?;
         if self.repository.trim().is_empty() {

@@ -62,6 +62,26 @@ fn info_path(state: &Path) -> PathBuf {
     identity_dir(state).join("device.json")
 }
 
+impl DeviceInfo {
+    /// The public half of the identity of `state` (no secret is read).
+    pub fn load(fs: &dyn Fs, state: &Path) -> Result<DeviceInfo> {
+        let path = info_path(state);
+        let bytes = fs.read(&path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                Error::NoIdentity {
+                    path: identity_dir(state),
+                }
+            } else {
+                Error::io("read", &path, e)
+            }
+        })?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::Corrupt {
+            path,
+            reason: e.to_string(),
+        })
+    }
+}
+
 impl Identity {
     /// Creates a new identity under `state/identity/`. Refuses to replace an existing one
     /// (its models are encrypted to it).
@@ -94,20 +114,7 @@ impl Identity {
 
     /// Loads the identity of `state`.
     pub fn load(fs: &dyn Fs, state: &Path) -> Result<Identity> {
-        let ipath = info_path(state);
-        let bytes = fs.read(&ipath).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                Error::NoIdentity {
-                    path: identity_dir(state),
-                }
-            } else {
-                Error::io("read", &ipath, e)
-            }
-        })?;
-        let info: DeviceInfo = serde_json::from_slice(&bytes).map_err(|e| Error::Corrupt {
-            path: ipath.clone(),
-            reason: e.to_string(),
-        })?;
+        let info = DeviceInfo::load(fs, state)?;
         let kpath = key_path(state);
         let text = fs.read(&kpath).map_err(|e| Error::io("read", &kpath, e))?;
         let text = String::from_utf8(text).map_err(|_| Error::Corrupt {
@@ -128,7 +135,7 @@ impl Identity {
         })?;
         if key.to_public().to_string() != info.public_key {
             return Err(Error::Corrupt {
-                path: ipath,
+                path: info_path(state),
                 reason: "the public key does not belong to the secret key".into(),
             });
         }

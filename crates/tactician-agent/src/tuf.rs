@@ -107,6 +107,11 @@ pub fn trusted_dir(state: &Path) -> PathBuf {
     state.join("tuf")
 }
 
+/// The trusted root (`tuf/root.json`), the device's trust anchor.
+pub fn trusted_root(state: &Path) -> PathBuf {
+    trusted_dir(state).join("root.json")
+}
+
 /// The base URL of a repository given as a folder or a URL.
 pub fn repository_url(repository: &str) -> Result<Url> {
     let bad = |reason: String| Error::Repository {
@@ -166,7 +171,7 @@ pub fn refresh(
     floor: TufFloor,
 ) -> Result<(Repository, TufFloor)> {
     let dir = trusted_dir(state);
-    let root_path = dir.join("root.json");
+    let root_path = trusted_root(state);
     let root = fs.read(&root_path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             Error::Repository {

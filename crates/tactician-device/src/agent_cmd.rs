@@ -8,7 +8,7 @@ use clap::Args;
 use jiff::Timestamp;
 use tactician_agent::fs::OsFs;
 use tactician_agent::lock::StateLock;
-use tactician_agent::{Agent, AgentConfig, Identity, Outcome};
+use tactician_agent::{Agent, AgentConfig, Outcome};
 
 /// The state folder flag every agent command takes.
 #[derive(Debug, Args, Clone)]
@@ -112,19 +112,15 @@ pub fn init(a: InitArgs) -> anyhow::Result<()> {
     let mut config = AgentConfig::new(&repository, &a.group);
     config.alias = a.alias.clone();
     config.encoder_hash = a.encoder_hash.clone();
-    tactician_agent::release::check_name("group", &a.group)?;
-    tactician_agent::release::check_name("alias", &a.alias)?;
-    let identity = Identity::create(&OsFs, &a.state.state, &a.id)?;
-    config.save(&OsFs, &a.state.state)?;
-    let tuf = tactician_agent::tuf::trusted_dir(&a.state.state);
-    std::fs::create_dir_all(&tuf).with_context(|| format!("cannot create {}", tuf.display()))?;
-    if let Some(root) = &a.root {
-        let bytes =
-            std::fs::read(root).with_context(|| format!("cannot read {}", root.display()))?;
-        serde_json::from_slice::<serde_json::Value>(&bytes)
-            .with_context(|| format!("{} is not a TUF root (JSON)", root.display()))?;
-        tactician_os::write_atomic(&tuf.join("root.json"), &bytes)?;
-    }
+    let root = match &a.root {
+        Some(path) => {
+            Some(std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?)
+        }
+        None => None,
+    };
+    let identity =
+        tactician_agent::provision(&OsFs, &a.state.state, &a.id, &config, root.as_deref())
+            .with_context(|| format!("cannot create the device in {}", a.state.state.display()))?;
     println!(
         "device {} created in {}\npublic key: {}\n\nEnrol it on the workstation:\n  tactician \
          devices add {} {} --group {}",
@@ -138,7 +134,7 @@ pub fn init(a: InitArgs) -> anyhow::Result<()> {
     if a.root.is_none() {
         println!(
             "\nThen copy the repository's root.json to {} (once, out of band).",
-            tuf.join("root.json").display()
+            tactician_agent::tuf::trusted_root(&a.state.state).display()
         );
     }
     Ok(())

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 use serde_json::json;
 use tactician_agent::fs::{Fs, OsFs};
-use tactician_agent::{Agent, AgentConfig, Identity, Outcome, ValidationSet};
+use tactician_agent::{Agent, AgentConfig, Outcome, ValidationSet};
 use tactician_export::{ExportOptions, Precision, export};
 use tactician_formats::model::{Activation, Mlp, ModelJson};
 use tactician_publish::keys::RoleKeys;
@@ -163,14 +163,10 @@ impl Setup {
 
 /// Creates a device in `state` following `deploy`'s repository, and returns its public key.
 pub fn device(state: &Path, id: &str, deploy: &DeployDir) -> String {
-    std::fs::create_dir_all(state).unwrap();
-    let identity = Identity::create(&OsFs, state, id).unwrap();
     let repo = deploy.repository();
     let config = AgentConfig::new(repo.root.to_str().unwrap(), GROUP);
-    config.save(&OsFs, state).unwrap();
-    let tuf = state.join("tuf");
-    std::fs::create_dir_all(&tuf).unwrap();
-    std::fs::copy(repo.metadata().join("root.json"), tuf.join("root.json")).unwrap();
+    let root = std::fs::read(repo.metadata().join("root.json")).unwrap();
+    let identity = tactician_agent::provision(&OsFs, state, id, &config, Some(&root)).unwrap();
     identity.public_key().to_owned()
 }
 

@@ -711,12 +711,9 @@ pub fn import_history(
     let device = match (device, state) {
         (Some(d), _) => d.to_owned(),
         (None, Some(state)) => {
-            let info = state.join("identity").join("device.json");
-            let bytes = std::fs::read(&info)
-                .with_context(|| format!("cannot read {}: pass --device", info.display()))?;
-            let info: tactician_agent::identity::DeviceInfo = serde_json::from_slice(&bytes)
-                .with_context(|| format!("{} is not a device identity", info.display()))?;
-            info.id
+            tactician_agent::identity::DeviceInfo::load(&tactician_agent::fs::OsFs, state)
+                .context("pass --device ID")?
+                .id
         }
         (None, None) => bail!("pass --device ID with a history file"),
     };

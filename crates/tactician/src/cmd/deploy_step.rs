@@ -9,7 +9,7 @@ use anyhow::Context;
 use jiff::Timestamp;
 use serde::Serialize;
 use tactician_agent::fs::OsFs;
-use tactician_agent::{Agent, AgentConfig, Identity, Outcome};
+use tactician_agent::{Agent, AgentConfig, Outcome};
 use tactician_export::Precision;
 use tactician_publish::keys::RoleKeys;
 use tactician_publish::{DeployDir, Expiry};
@@ -89,15 +89,11 @@ pub fn pipeline_step(run_dir: &Path, export: &Path) -> anyhow::Result<DeployStep
     let reg = Registry::open(&deploy.registry())?;
     let state = run_dir.join("device");
     if !state.join("identity").exists() {
-        std::fs::create_dir_all(&state)
-            .with_context(|| format!("cannot create {}", state.display()))?;
-        let identity = Identity::create(&OsFs, &state, DEVICE)?;
         let repo = std::fs::canonicalize(&deploy.repository().root)?;
-        AgentConfig::new(&repo.to_string_lossy(), GROUP).save(&OsFs, &state)?;
-        let tuf = tactician_agent::tuf::trusted_dir(&state);
-        std::fs::create_dir_all(&tuf)?;
-        let root = deploy.repository().metadata().join("root.json");
-        tactician_os::write_atomic(&tuf.join("root.json"), &std::fs::read(&root)?)?;
+        let root = std::fs::read(deploy.repository().metadata().join("root.json"))?;
+        let config = AgentConfig::new(&repo.to_string_lossy(), GROUP);
+        let identity = tactician_agent::provision(&OsFs, &state, DEVICE, &config, Some(&root))
+            .with_context(|| format!("cannot create the local device in {}", state.display()))?;
         reg.add_device(&Device {
             id: DEVICE.into(),
             public_key: identity.public_key().into(),
