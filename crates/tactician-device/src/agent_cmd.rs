@@ -100,12 +100,15 @@ pub struct DaemonArgs {
 pub fn init(a: InitArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&a.state.state)
         .with_context(|| format!("cannot create {}", a.state.state.display()))?;
-    // A local folder is kept as an absolute path: the agent may run from anywhere.
+    // A local folder is kept as an absolute path: the agent may run from anywhere. It need
+    // not exist yet: `tactician push` creates it.
     let repository = if a.repository.contains("://") {
         a.repository.clone()
     } else {
-        std::fs::canonicalize(&a.repository)
-            .with_context(|| format!("cannot open the repository folder {}", a.repository))?
+        let path = Path::new(&a.repository);
+        std::fs::canonicalize(path)
+            .or_else(|_| std::path::absolute(path))
+            .with_context(|| format!("cannot resolve the repository folder {}", a.repository))?
             .to_string_lossy()
             .into_owned()
     };

@@ -13,6 +13,7 @@ mod error;
 mod inputs;
 pub mod keys;
 mod publish;
+pub mod push;
 pub mod repo;
 
 pub use error::{Error, Result};

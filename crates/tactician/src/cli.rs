@@ -158,6 +158,16 @@ pub enum Command {
     /// The registry of published versions and deployments: list, show, diff, import.
     #[command(subcommand)]
     Registry(crate::cmd::deploy::RegistryCommand),
+    /// Mirror the TUF repository to a device over SSH, and bring its history back.
+    ///
+    /// Copies DIR/repository/ with the system's rsync over ssh (both needed on the device too)
+    /// into the folder the device's agent.toml names as its repository: every file first,
+    /// the timestamp last, so an interrupted transfer leaves the device on its previous state
+    /// and never makes it install anything. Then reads the device's history over the same
+    /// connection into the registry's deployment records. ssh runs without prompts: the host
+    /// must be in known_hosts (or pass `-o StrictHostKeyChecking=accept-new`) and the login
+    /// must use a key.
+    Push(crate::cmd::deploy::PushArgs),
 }
 
 /// Flags of `tactician collect`.

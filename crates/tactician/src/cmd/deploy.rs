@@ -273,6 +273,127 @@ pub enum RegistryCommand {
     },
 }
 
+/// Flags of `tactician push`.
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    #[command(flatten)]
+    dir: DeployDirArg,
+    /// Where: ssh://[user@]host[:port]/absolute/folder, the folder the device's agent.toml
+    /// names as its repository (e.g. ssh://pi@raspberrypi.local/srv/tactician).
+    #[arg(long, value_name = "URL")]
+    to: String,
+    /// The private key to log in with (ssh -i).
+    #[arg(long, short = 'i', value_name = "FILE")]
+    identity: Option<PathBuf>,
+    /// An ssh option, as ssh -o takes it (repeat for more), e.g.
+    /// `-o StrictHostKeyChecking=accept-new`.
+    #[arg(long = "ssh-option", short = 'o', value_name = "OPTION")]
+    ssh_options: Vec<String>,
+    /// Limit the transfer to this many KiB per second.
+    #[arg(long, value_name = "KIB")]
+    bwlimit: Option<u32>,
+    /// Afterwards, remove files on the device that the repository no longer has.
+    #[arg(long)]
+    delete: bool,
+    /// The device's state folder, where its history is read from.
+    #[arg(long, value_name = "PATH", default_value = "/var/lib/tactician")]
+    device_state: String,
+    /// Read the history with `sudo -n` (the agent's systemd service keeps its state private).
+    #[arg(long)]
+    sudo: bool,
+    /// The device's id (default: read from its state folder).
+    #[arg(long, value_name = "ID")]
+    device: Option<String>,
+    /// Do not read the device's history.
+    #[arg(long)]
+    no_history: bool,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// What `tactician push` did.
+#[derive(Debug, Serialize)]
+struct PushReport {
+    #[serde(flatten)]
+    pushed: tactician_publish::push::Pushed,
+    /// The history import: records added and events read, or why it was not read.
+    history: Option<tactician_publish::push::Imported>,
+    history_error: Option<String>,
+    device: Option<String>,
+}
+
+/// Runs `tactician push`.
+pub fn push(a: PushArgs) -> anyhow::Result<()> {
+    use tactician_publish::push::{
+        SshDestination, SshOptions, import_history, read_remote, remote_history_path,
+        remote_identity_path,
+    };
+    let deploy = DeployDir::new(&a.dir.deploy_dir);
+    let to = SshDestination::parse(&a.to)?;
+    let opts = SshOptions {
+        identity: a.identity,
+        options: a.ssh_options,
+        bwlimit_kib: a.bwlimit,
+        delete: a.delete,
+        ..SshOptions::default()
+    };
+    let pushed = tactician_publish::push::push(&deploy.repository(), &to, &opts)?;
+    let mut report = PushReport {
+        pushed,
+        history: None,
+        history_error: None,
+        device: a.device.clone(),
+    };
+    if !a.no_history {
+        let pulled = (|| -> anyhow::Result<Option<tactician_publish::push::Imported>> {
+            let device = match &a.device {
+                Some(d) => d.clone(),
+                None => {
+                    let path = remote_identity_path(&a.device_state);
+                    let bytes = read_remote(&to, &opts, &path, a.sudo)?.with_context(|| {
+                        format!("no device identity at {path}: pass --device-state or --device")
+                    })?;
+                    serde_json::from_slice::<tactician_agent::identity::DeviceInfo>(&bytes)
+                        .with_context(|| format!("{path} is not a device identity"))?
+                        .id
+                }
+            };
+            report.device = Some(device.clone());
+            let path = remote_history_path(&a.device_state);
+            match read_remote(&to, &opts, &path, a.sudo)? {
+                None => Ok(None),
+                Some(bytes) => Ok(Some(import_history(&registry(&deploy)?, &device, &bytes)?)),
+            }
+        })();
+        match pulled {
+            Ok(h) => report.history = h,
+            Err(e) => report.history_error = Some(format!("{e:#}")),
+        }
+    }
+    if a.json {
+        return super::print_json(&report);
+    }
+    let mut text = format!(
+        "pushed {} files ({} bytes) to {} in {:.1} s\n",
+        report.pushed.files, report.pushed.bytes, report.pushed.to, report.pushed.seconds
+    );
+    match (&report.history, &report.history_error) {
+        (Some(h), _) => text.push_str(&format!(
+            "device {}: {} new deployment records ({} events in its history)\n",
+            report.device.as_deref().unwrap_or("?"),
+            h.added,
+            h.events
+        )),
+        (None, Some(e)) => text.push_str(&format!(
+            "warning: the device's history was not read: {e}\n"
+        )),
+        (None, None) if !a.no_history => text.push_str("the device has no history yet\n"),
+        _ => {}
+    }
+    super::print(&text)
+}
+
 fn role(name: &str) -> anyhow::Result<RoleType> {
     Ok(match name {
         "root" => RoleType::Root,
@@ -719,30 +840,7 @@ pub fn import_history(
     };
     let bytes = std::fs::read(&history_path)
         .with_context(|| format!("cannot read {}", history_path.display()))?;
-    let history: tactician_agent::store::History = serde_json::from_slice(&bytes)
-        .with_context(|| format!("{} is not a device history", history_path.display()))?;
-    let group = reg
-        .device(&device)?
-        .map_or_else(|| "default".to_string(), |d| d.group);
-    let mut added = 0;
-    for e in &history.events {
-        let version = if e.version.is_empty() || e.version == "-" {
-            "none".to_string()
-        } else {
-            e.version.clone()
-        };
-        if reg.record_deployment(&tactician_registry::Deployment {
-            device: device.clone(),
-            seq: e.seq,
-            group: group.clone(),
-            version,
-            time: e.time.clone(),
-            action: e.action.clone(),
-            outcome: e.outcome.clone(),
-            reason: e.reason.clone(),
-        })? {
-            added += 1;
-        }
-    }
-    Ok((added, history.events.len()))
+    let imported = tactician_publish::push::import_history(reg, &device, &bytes)
+        .with_context(|| format!("cannot import {}", history_path.display()))?;
+    Ok((imported.added, imported.events))
 }

@@ -49,6 +49,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Publish(args) => deploy::publish(args),
         Command::Promote(args) => deploy::promote(args),
         Command::Registry(cmd) => deploy::registry_cmd(cmd),
+        Command::Push(args) => deploy::push(args),
     }
 }
 
