@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 use serde::Serialize;
 
+use crate::battles::{self, BattleScore, is_builtin_game};
 use crate::config::AgentConfig;
 use crate::error::{Error, Result};
 use crate::fs::Fs;
@@ -384,17 +385,25 @@ impl<'a> Agent<'a> {
                 (files::RELEASE, &release_json),
             ],
         )?;
-        let report = validate(
+        let invalid = |reason| Error::Invalid {
+            version: version.to_owned(),
+            reason,
+        };
+        let mut report = validate(
             &release,
             &model,
             &validation,
             &self.config.budgets,
             device_encoder.as_deref(),
         )
-        .map_err(|reason| Error::Invalid {
-            version: version.to_owned(),
-            reason,
-        })?;
+        .map_err(invalid)?;
+        let battles = &self.config.battles;
+        if battles.enabled && is_builtin_game(&release.encoder_hash) {
+            let candidate = battles::play(&model, battles).map_err(invalid)?;
+            let active_score = active.and_then(|v| Some((v.to_owned(), self.battle_score(v)?)));
+            report.battles =
+                Some(battles::gate(candidate, active_score, battles).map_err(invalid)?);
+        }
         let report_json =
             serde_json::to_vec_pretty(&report).map_err(|e| Error::Format(e.to_string()))?;
         // validated.json is written last and synced: its presence marks a complete folder.
@@ -414,14 +423,34 @@ impl<'a> Agent<'a> {
             version,
             true,
             Some(format!(
-                "validated: top-1 {:.2}% on {} rows, p99 {:.1} µs, {:.2} MiB",
+                "validated: top-1 {:.2}% on {} rows, p99 {:.1} µs, {:.2} MiB{}",
                 100.0 * report.top1,
                 report.rows,
                 report.latency_p99_us,
-                report.memory_bytes as f64 / 1048576.0
+                report.memory_bytes as f64 / 1048576.0,
+                report
+                    .battles
+                    .as_ref()
+                    .map_or(String::new(), |b| format!(", {}", b.summary()))
             )),
         );
         Ok(report)
+    }
+
+    /// The active model's results in the configured battles: from its validation report when
+    /// it played the same battles, else played now. `None` when it cannot play them (a release
+    /// is then compared with nothing rather than held back by a broken active model).
+    fn battle_score(&self, version: &str) -> Option<BattleScore> {
+        let config = &self.config.battles;
+        if let Ok(report) = self.report_of(version)
+            && let Some(gate) = report.battles
+            && gate.candidate.matches(config)
+        {
+            return Some(gate.candidate);
+        }
+        let path = self.store.model_dir(version).join(files::MODEL);
+        let model = self.store.fs().read(&path).ok()?;
+        battles::play(&model, config).ok()
     }
 
     fn report_of(&self, version: &str) -> Result<ValidationReport> {

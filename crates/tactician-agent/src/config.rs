@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::battles::BattleConfig;
 use crate::error::{Error, Result};
 use crate::fs::{Fs, write_atomic};
 use crate::release::check_name;
@@ -40,6 +41,9 @@ pub struct AgentConfig {
     /// When activations may happen; always when absent.
     #[serde(default)]
     pub window: Option<WindowConfig>,
+    /// The validation battles models of the built-in game play before activation.
+    #[serde(default)]
+    pub battles: BattleConfig,
 }
 
 fn default_alias() -> String {
@@ -107,6 +111,7 @@ impl AgentConfig {
             budgets: Budgets::default(),
             keep_versions: default_keep(),
             window: None,
+            battles: BattleConfig::default(),
         }
     }
 
@@ -169,6 +174,7 @@ impl AgentConfig {
             return Err("poll.interval_seconds must be at least 1".into());
         }
         self.window()?;
+        self.battles.check()?;
         Ok(())
     }
 }

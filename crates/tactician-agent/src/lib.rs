@@ -6,7 +6,8 @@
 //!   aliases), shared with the workstation's publisher.
 //! - [`tuf`]: the TUF client on `tough` with the device's anti-rollback state.
 //! - [`store`]: staging, validated models, the `current` link, the history.
-//! - [`validate`]: the checks a model passes on the device before it is activated.
+//! - [`validate`]: the checks a model passes on the device before it is activated;
+//!   [`battles`]: for the built-in game, validation battles against a scripted baseline.
 //! - [`window`]: the maintenance window (a cron-like schedule in an explicit time zone).
 //! - [`Agent`]: the update flow, explicit activation and rollback, status.
 //! - [`fs`]: every change goes through [`fs::Fs`], so tests fail any single operation.
@@ -22,6 +23,7 @@
 #![forbid(unsafe_code)]
 
 mod agent;
+pub mod battles;
 pub mod config;
 mod error;
 pub mod fs;

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use tactician_runtime::{Agreement, Latency, PolicyOptions};
 
+use crate::battles::BattleGate;
 use crate::config::Budgets;
 use crate::release::{RUNTIME_VERSION, Release, parse_version, sha256_hex};
 use crate::validation_set::ValidationSet;
@@ -30,6 +31,9 @@ pub struct ValidationReport {
     pub latency_p50_us: f64,
     /// The model's memory: file, packed weights and activations, bytes.
     pub memory_bytes: u64,
+    /// The validation battles, for a model of the built-in game.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub battles: Option<BattleGate>,
 }
 
 /// Why a release fails validation (the `reason` of [`crate::Error::Invalid`]).
@@ -125,5 +129,6 @@ pub fn validate(
         latency_p99_us: p99_us,
         latency_p50_us: p50_us,
         memory_bytes,
+        battles: None,
     })
 }

@@ -53,7 +53,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use summary::{BattleFacts, Tally};
 use tactician_game::record::{self, WallClock};
-use tactician_game::{SplitMix64, strategy};
+use tactician_game::strategy;
 
 /// Most battles one run may hold: a million battles is about 20 GB of compressed logs and hours
 /// of work; a larger number is more likely a typo than a plan.
@@ -64,8 +64,6 @@ pub const MAX_ROUNDS: u16 = 1000;
 pub const MAX_SHARD_SIZE: u64 = 100_000;
 /// The manifest's file name.
 pub const MANIFEST_NAME: &str = "collect.json";
-/// Label mixed into a battle seed to derive its strategies' seeds (plus the side).
-const STRATEGY_SEED_LABEL: u64 = 0x5354_5241_5445_4759;
 /// Battles played in parallel before being written in order, per file.
 const BATCH: u64 = 32;
 
@@ -103,15 +101,7 @@ pub struct Progress {
     pub total: u64,
 }
 
-/// The seed battle `index` of a run with `run_seed` is played from.
-pub fn battle_seed(run_seed: u64, index: u64) -> u64 {
-    SplitMix64::derive(run_seed, index).state()
-}
-
-/// The seed of the strategy playing `side` in a battle played from `battle_seed`.
-pub fn strategy_seed(battle_seed: u64, side: u8) -> u64 {
-    SplitMix64::derive(battle_seed, STRATEGY_SEED_LABEL + u64::from(side)).state()
-}
+pub use tactician_game::{battle_seed, strategy_seed};
 
 /// Checks the settings and expands the matchup spec, without touching the disk.
 pub fn validate(settings: &Settings) -> Result<Vec<Matchup>, CollectError> {

@@ -159,11 +159,15 @@ fn describe(outcome: &Outcome) -> String {
             previous,
             report,
         } => format!(
-            "activated {version} (was {}): top-1 {:.2}% on {} validation rows, p99 {:.1} µs",
+            "activated {version} (was {}): top-1 {:.2}% on {} validation rows, p99 {:.1} µs{}",
             previous.as_deref().unwrap_or("none"),
             100.0 * report.top1,
             report.rows,
-            report.latency_p99_us
+            report.latency_p99_us,
+            report
+                .battles
+                .as_ref()
+                .map_or(String::new(), |b| format!("; {}", b.summary()))
         ),
         Outcome::RolledBack {
             version,

@@ -17,24 +17,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tactician_formats::model::Mlp;
 use tactician_game::strategy::{self, Strategy};
-use tactician_game::{Battle, GameConfig, SplitMix64};
+use tactician_game::{Battle, GameConfig};
 
-/// The label `tactician collect` mixes into a battle seed (plus the side) to seed a strategy.
-const STRATEGY_SEED_LABEL: u64 = 0x5354_5241_5445_4759;
 /// Turning points listed per battle.
 pub const POINTS_PER_BATTLE: usize = 3;
 /// Most battles per opponent.
 pub const MAX_BATTLES: usize = 1_000_000;
 
-/// The seed of battle `index` of a run seeded `seed`.
-pub fn battle_seed(seed: u64, index: u64) -> u64 {
-    SplitMix64::derive(seed, index).state()
-}
-
-/// The seed of the strategy playing `side` in the battle played from `battle_seed`.
-pub fn opponent_seed(battle_seed: u64, side: u8) -> u64 {
-    SplitMix64::derive(battle_seed, STRATEGY_SEED_LABEL + u64::from(side)).state()
-}
+pub use tactician_game::{battle_seed, strategy_seed as opponent_seed};
 
 /// What to play.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

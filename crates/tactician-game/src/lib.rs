@@ -48,7 +48,7 @@ pub use declaration::{game_spec, outcome_rules};
 pub use encoder::{ENCODER_NAME, SkirmishEncoder};
 pub use engine::{Chances, GameError, Roll};
 pub use event::{Cause, Event, EventSink, Item, Resisted, Status};
-pub use rng::SplitMix64;
+pub use rng::{SplitMix64, battle_seed, strategy_seed};
 pub use rules::{Class, GameConfig, Terrain, Weather};
 pub use state::{Battle, Outcome, Setup, Snapshot, StateError, Unit, UnitId, UnitState, Victory};
 pub use symmetry::Symmetry;

@@ -47,6 +47,21 @@ impl SplitMix64 {
     }
 }
 
+/// The label mixed into a battle seed (plus the side) to seed the strategy on that side.
+const STRATEGY_SEED_LABEL: u64 = 0x5354_5241_5445_4759;
+
+/// The seed battle `index` of a run seeded `run_seed` is played from: the one derivation of
+/// collection, tournaments, validation battles and the device's battles, so any battle is
+/// replayed from its run seed and index.
+pub fn battle_seed(run_seed: u64, index: u64) -> u64 {
+    SplitMix64::derive(run_seed, index).state()
+}
+
+/// The seed of the strategy playing `side` in the battle played from `battle_seed`.
+pub fn strategy_seed(battle_seed: u64, side: u8) -> u64 {
+    SplitMix64::derive(battle_seed, STRATEGY_SEED_LABEL + u64::from(side)).state()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

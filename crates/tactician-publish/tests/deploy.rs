@@ -113,3 +113,110 @@ fn activation_waits_for_the_maintenance_window() {
     );
     assert_eq!(assert_consistent(&s.state).as_deref(), Some("1.0.0"));
 }
+
+/// A network of the built-in game whose policy ignores its input and prefers actions in the
+/// order `bias` gives (weights zero): a fixed preference among the legal actions.
+fn skirmish_policy(bias: impl Fn(&str) -> f32) -> tactician_formats::model::Mlp {
+    use tactician_formats::model::{Activation, Mlp, ModelJson};
+    use tactician_game::{ACTION_NAMES, NUM_ACTIONS, SkirmishEncoder};
+    let spec = SkirmishEncoder::feature_spec();
+    let meta = ModelJson::new(
+        spec.num_features(),
+        vec![8],
+        Activation::Relu,
+        NUM_ACTIONS,
+        true,
+        spec.hash(),
+    );
+    let mut mlp = Mlp::random(meta, 1);
+    mlp.policy.weight.iter_mut().for_each(|w| *w = 0.0);
+    for (b, name) in mlp.policy.bias.iter_mut().zip(ACTION_NAMES) {
+        *b = bias(name);
+    }
+    mlp
+}
+
+fn fighter(name: &str) -> f32 {
+    if name.starts_with("attack") || name.starts_with("skill_enemy") || name.starts_with("bomb") {
+        3.0
+    } else if name == "move_forward" {
+        2.0
+    } else if name == "wait" {
+        0.0
+    } else {
+        1.0
+    }
+}
+
+fn idler(name: &str) -> f32 {
+    if name == "wait" { 5.0 } else { 0.0 }
+}
+
+#[test]
+fn validation_battles_hold_back_a_weaker_model_of_the_builtin_game() {
+    let s = Setup::new();
+    // Against the random baseline, where a fixed preference for attacking wins.
+    let mut config = tactician_agent::AgentConfig::load(&OsFs, &s.state).unwrap();
+    config.battles.opponent = "random".into();
+    config.save(&OsFs, &s.state).unwrap();
+    let publish = |v: &str, mlp: &tactician_formats::model::Mlp| {
+        s.try_publish_mlp(v, Some("production"), Timestamp::now(), mlp, |p| {
+            p.min_top1 = 0.9
+        })
+        .unwrap();
+    };
+    publish("1.0.0", &skirmish_policy(fighter));
+    let out = s.update().unwrap();
+    let Outcome::Activated { report, .. } = &out else {
+        panic!("{out:?}")
+    };
+    let first = report
+        .battles
+        .clone()
+        .expect("a model of the built-in game plays battles");
+    assert_eq!((first.candidate.battles, first.active.clone()), (40, None));
+    eprintln!("fighter: {:?}", first.candidate);
+
+    // A model that only waits: validated otherwise, refused by its battles.
+    publish("1.0.1", &skirmish_policy(idler));
+    let out = s.update().unwrap();
+    let Outcome::Refused { version, reason } = &out else {
+        panic!("{out:?}")
+    };
+    assert_eq!(version, "1.0.1");
+    assert!(
+        reason.contains("validation battles against random"),
+        "{reason}"
+    );
+    assert_eq!(assert_consistent(&s.state).as_deref(), Some("1.0.0"));
+
+    // A model as strong as the active one passes; the active one's score is reused.
+    let mut same = skirmish_policy(fighter);
+    same.policy.bias[0] = 0.5;
+    publish("1.0.2", &same);
+    let out = s.update().unwrap();
+    let Outcome::Activated {
+        version, report, ..
+    } = &out
+    else {
+        panic!("{out:?}")
+    };
+    assert_eq!(version, "1.0.2");
+    let gate = report.battles.clone().unwrap();
+    assert_eq!(
+        gate.active,
+        Some(("1.0.0".to_string(), first.candidate.clone()))
+    );
+    assert!(gate.margin > 0.0);
+
+    // With battles off, the idler goes through: the battles are what held it back.
+    let mut config = tactician_agent::AgentConfig::load(&OsFs, &s.state).unwrap();
+    config.battles.enabled = false;
+    config.save(&OsFs, &s.state).unwrap();
+    publish("1.0.3", &skirmish_policy(idler));
+    let out = s.update().unwrap();
+    assert!(
+        matches!(&out, Outcome::Activated { version, report, .. } if version == "1.0.3" && report.battles.is_none()),
+        "{out:?}"
+    );
+}

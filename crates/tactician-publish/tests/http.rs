@@ -99,7 +99,11 @@ fn refused(s: &Setup, words: &[&str]) {
         words.iter().any(|w| reason.contains(w)),
         "the reason names none of {words:?}: {reason}"
     );
-    assert_eq!(assert_consistent(&s.state), before, "the active model moved");
+    assert_eq!(
+        assert_consistent(&s.state),
+        before,
+        "the active model moved"
+    );
 }
 
 #[test]

@@ -40,20 +40,21 @@ pub fn network(seed: u64, encoder: &str) -> Mlp {
 }
 
 pub fn tflite(mlp: &Mlp, precision: Precision) -> Vec<u8> {
-    let calib = rows(7, 64, FEATURES);
+    let calib = rows(7, 64, mlp.meta.inputs);
     export(mlp, &ExportOptions::new(precision).with_calibration(&calib)).unwrap()
 }
 
 /// 64 rows with the network's float answers.
 pub fn validation_set(mlp: &Mlp) -> ValidationSet {
     let n = 64;
-    let x = rows(3, n, FEATURES);
+    let (features, actions) = (mlp.meta.inputs, mlp.meta.actions);
+    let x = rows(3, n, features);
     let out = mlp.forward_exact(&x, n);
-    let legal: Vec<u8> = (0..n * ACTIONS).map(|i| u8::from(i % 3 != 1)).collect();
+    let legal: Vec<u8> = (0..n * actions).map(|i| u8::from(i % 3 != 1)).collect();
     ValidationSet {
         encoder_hash: mlp.meta.encoder_hash.clone(),
-        features: FEATURES,
-        actions: ACTIONS,
+        features,
+        actions,
         x,
         legal,
         logits: out.logits,
@@ -125,9 +126,20 @@ impl Setup {
         edit: impl FnOnce(&mut Publication<'_>),
     ) -> tactician_publish::Result<Published> {
         let seed = version.bytes().map(u64::from).sum::<u64>();
-        let mlp = network(seed, ENCODER);
-        let model = tflite(&mlp, Precision::Float32);
-        let set = validation_set(&mlp);
+        self.try_publish_mlp(version, alias, now, &network(seed, ENCODER), edit)
+    }
+
+    /// Publishes `mlp` (float32) as version `v` to GROUP.
+    pub fn try_publish_mlp(
+        &self,
+        version: &str,
+        alias: Option<&str>,
+        now: Timestamp,
+        mlp: &Mlp,
+        edit: impl FnOnce(&mut Publication<'_>),
+    ) -> tactician_publish::Result<Published> {
+        let model = tflite(mlp, Precision::Float32);
+        let set = validation_set(mlp);
         let recipients = vec![self.public_key.clone()];
         let mut p = Publication {
             group: GROUP,
@@ -136,7 +148,7 @@ impl Setup {
             alias,
             model: &model,
             precision: "f32",
-            encoder_hash: ENCODER,
+            encoder_hash: &mlp.meta.encoder_hash,
             validation: &set,
             min_top1: 0.95,
             min_runtime: tactician_agent::release::RUNTIME_VERSION,

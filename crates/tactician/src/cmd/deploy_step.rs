@@ -45,11 +45,15 @@ impl DeployStep {
                 version, report, ..
             } => format!(
                 "activated {version}: top-1 {:.2}% on {} validation rows, decision p99 {:.1} µs, \
-                 {:.2} MiB",
+                 {:.2} MiB{}",
                 100.0 * report.top1,
                 report.rows,
                 report.latency_p99_us,
-                report.memory_bytes as f64 / 1048576.0
+                report.memory_bytes as f64 / 1048576.0,
+                report
+                    .battles
+                    .as_ref()
+                    .map_or(String::new(), |b| format!("; {}", b.summary()))
             ),
             Outcome::UpToDate { version } => {
                 format!("up to date ({})", version.as_deref().unwrap_or("none"))
