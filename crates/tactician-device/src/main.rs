@@ -71,7 +71,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Each cause once, even where a message already quotes its source.
+            eprintln!("error: {}", tactician_os::report(e.as_ref()));
             ExitCode::FAILURE
         }
     }

@@ -5,9 +5,8 @@
 //! fails). After each fault the device still has exactly one active, validated model, and an
 //! agent started afterwards (a restart) completes the work.
 //!
-//! The full-disk case runs an update on a real, small filesystem: a tmpfs mounted in a private
-//! mount namespace (`unshare --user --map-root-user --mount`), where the writes fail with the
-//! operating system's own "No space left on device".
+//! The device binary killed during an update and run on a full disk: see
+//! `crates/tactician-device/tests/process.rs`.
 
 mod common;
 
@@ -19,23 +18,6 @@ use tactician_agent::fs::{Fault, FaultFs, OsFs};
 use tactician_agent::release::sha256_hex;
 use tactician_agent::store::History;
 use tactician_agent::{Agent, AgentConfig, Error, Outcome, Release};
-
-/// Copies a folder recursively, symbolic links as links (`current` -> `models/<v>`).
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let (src, dst) = (entry.path(), to.join(entry.file_name()));
-        let kind = entry.file_type().unwrap();
-        if kind.is_symlink() {
-            std::os::unix::fs::symlink(std::fs::read_link(&src).unwrap(), &dst).unwrap();
-        } else if kind.is_dir() {
-            copy_tree(&src, &dst);
-        } else {
-            std::fs::copy(&src, &dst).unwrap();
-        }
-    }
-}
 
 /// A device state folder saved as a template, restored fresh for every fault.
 struct Base {
@@ -505,124 +487,4 @@ fn truncated_state_files_are_reported_not_trusted() {
         matches!(&e, Error::Config { path, .. } if path.ends_with("agent.toml")),
         "{e:?}"
     );
-}
-
-/// The variable that makes [`full_disk_child`] run, naming the tmpfs folder.
-const FULL_DISK_ENV: &str = "TACTICIAN_FAULTS_FULL_DISK";
-
-#[test]
-fn an_update_on_a_full_disk_keeps_the_active_model() {
-    let unshare = std::process::Command::new("unshare")
-        .args(["--user", "--map-root-user", "--mount", "true"])
-        .output();
-    if !unshare.is_ok_and(|o| o.status.success()) {
-        println!("skipped: `unshare --user --map-root-user --mount` is not available here");
-        return;
-    }
-    let base = Base::before_update();
-    let disk = base.s.tmp.path().join("disk");
-    std::fs::create_dir(&disk).unwrap();
-    let o = std::process::Command::new("unshare")
-        .args(["--user", "--map-root-user", "--mount"])
-        .arg(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "full_disk_child",
-            "--include-ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(FULL_DISK_ENV, &disk)
-        .env("TACTICIAN_FAULTS_TEMPLATE", &base.template)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
-    let out = String::from_utf8_lossy(&o.stdout);
-    let err = String::from_utf8_lossy(&o.stderr);
-    println!("{out}");
-    assert!(o.status.success(), "{out}\n{err}");
-    assert!(
-        out.contains("full disk: done"),
-        "the child did not run: {out}\n{err}"
-    );
-}
-
-/// Size in KiB of what `dir` holds (rounded up to pages, as tmpfs counts).
-fn kib_used(dir: &Path) -> u64 {
-    let mut total = 0;
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let entry = entry.unwrap();
-        let kind = entry.file_type().unwrap();
-        if kind.is_dir() {
-            total += kib_used(&entry.path());
-        } else if kind.is_file() {
-            total += entry.metadata().unwrap().len().div_ceil(4096) * 4;
-        }
-    }
-    total
-}
-
-fn mount_tmpfs(dir: &Path, kib: u64, remount: bool) {
-    let mut options = format!("size={kib}k");
-    if remount {
-        options.insert_str(0, "remount,");
-    }
-    let o = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", &options, "tmpfs"])
-        .arg(dir)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "mount {options}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
-/// Run by [`an_update_on_a_full_disk_keeps_the_active_model`] inside a private mount
-/// namespace: for growing tmpfs sizes from just above the state folder's, an update on a disk
-/// that fills up fails with "No space left on device" and leaves 1.0.0 active and intact;
-/// with room again (the tmpfs remounted larger), the next update activates 1.1.0.
-#[test]
-#[ignore = "run by an_update_on_a_full_disk_keeps_the_active_model in a mount namespace"]
-fn full_disk_child() {
-    let Some(disk) = std::env::var_os(FULL_DISK_ENV).map(PathBuf::from) else {
-        return;
-    };
-    let template = PathBuf::from(std::env::var_os("TACTICIAN_FAULTS_TEMPLATE").unwrap());
-    let now = Timestamp::now();
-    let start = kib_used(&template) + 8;
-    let (mut full, mut fits) = (0, false);
-    for kib in (start..start + 1024).step_by(4) {
-        let dir = disk.join(format!("{kib}"));
-        std::fs::create_dir(&dir).unwrap();
-        mount_tmpfs(&dir, kib, false);
-        let state = dir.join("state");
-        copy_tree(&template, &state);
-        let result = Agent::open(&OsFs, &state).unwrap().update(now);
-        match result {
-            Ok(out) => {
-                assert!(is_activated(&out, "1.1.0"), "{kib} KiB: {out:?}");
-                assert_updated(&state, "1.1.0", &["1.0.0", "1.1.0"], &format!("{kib} KiB"));
-                println!("{kib} KiB: the update fits");
-                fits = true;
-                break;
-            }
-            Err(e) => {
-                let what = format!("{kib} KiB: {e}");
-                println!("{what}");
-                assert!(e.to_string().contains("No space left on device"), "{what}");
-                assert_eq!(assert_intact(&state, &["1.0.0"], &what), "1.0.0");
-                full += 1;
-                // Room again: the next update finishes.
-                mount_tmpfs(&dir, 4096, true);
-                let out = Agent::open(&OsFs, &state).unwrap().update(now).unwrap();
-                assert!(is_activated(&out, "1.1.0"), "{what}: {out:?}");
-                assert_updated(&state, "1.1.0", &["1.0.0", "1.1.0"], &what);
-            }
-        }
-    }
-    assert!(full > 0, "the smallest disk was not full");
-    assert!(fits, "the update never fitted");
-    println!("full disk: done, {full} sizes too small");
 }

@@ -16,7 +16,8 @@ fn main() -> ExitCode {
         // The reader of our output went away (e.g. `| head`): not a failure.
         Err(e) if cmd::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Each cause once, even where a message already quotes its source.
+            eprintln!("error: {}", tactician_os::report(e.as_ref()));
             ExitCode::FAILURE
         }
     }
