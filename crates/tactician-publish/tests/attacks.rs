@@ -208,23 +208,6 @@ fn url(path: &Path) -> String {
     format!("file://{}", path.display())
 }
 
-/// Copies a folder, symbolic links as links (the device's `current`).
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let (src, dst) = (entry.path(), to.join(entry.file_name()));
-        let kind = entry.file_type().unwrap();
-        if kind.is_symlink() {
-            std::os::unix::fs::symlink(std::fs::read_link(&src).unwrap(), &dst).unwrap();
-        } else if kind.is_dir() {
-            copy_tree(&src, &dst);
-        } else {
-            std::fs::copy(&src, &dst).unwrap();
-        }
-    }
-}
-
 /// Every path under `dir` (links not followed).
 fn tree(dir: &Path) -> BTreeSet<PathBuf> {
     let mut out = BTreeSet::new();
