@@ -15,8 +15,7 @@ use crate::error::{Error, Result};
 use crate::fs::Fs;
 use crate::identity::Identity;
 use crate::release::{
-    CHANNELS_FORMAT, Channels, RELEASE_FORMAT, Release, channels_target, is_newer, model_target,
-    parse_version, validation_target,
+    Channels, Release, channels_target, is_newer, model_target, parse_version, validation_target,
 };
 use crate::store::{History, Store, files};
 use crate::tuf;
@@ -248,7 +247,7 @@ impl<'a> Agent<'a> {
                     reason: format!("the repository publishes nothing for group {group:?}"),
                 });
             }
-            Some(bytes) => parse_channels(&bytes, group).map_err(unversioned)?,
+            Some(bytes) => Channels::parse(&bytes, group).map_err(unversioned)?,
         };
         let Some(wanted) = channels.aliases.get(&self.config.alias).cloned() else {
             return Ok(Outcome::NoRelease {
@@ -344,7 +343,7 @@ impl<'a> Agent<'a> {
             serde_json::from_value(release.clone()).map_err(|e| Error::Rejected {
                 reason: format!("the release metadata of {name:?} does not parse: {e}"),
             })?;
-        check_release(&release, group, version)?;
+        release.check(group, version)?;
         let device_encoder = match &self.config.encoder_hash {
             Some(h) => Some(h.clone()),
             None => match active {
@@ -661,48 +660,4 @@ impl<'a> Agent<'a> {
             report: Box::new(report),
         })
     }
-}
-
-fn parse_channels(bytes: &[u8], group: &str) -> Result<Channels> {
-    let channels: Channels = serde_json::from_slice(bytes).map_err(|e| Error::Rejected {
-        reason: format!("the group's channels file does not parse: {e}"),
-    })?;
-    if channels.format != CHANNELS_FORMAT || channels.group != group {
-        return Err(Error::Rejected {
-            reason: format!(
-                "the channels file is for group {:?} (format {:?}), this device is in {group:?}",
-                channels.group, channels.format
-            ),
-        });
-    }
-    Ok(channels)
-}
-
-/// The release must be the one its target name says: same group and version, known format.
-fn check_release(release: &Release, group: &str, version: &str) -> Result<()> {
-    if release.format != RELEASE_FORMAT {
-        return Err(Error::Rejected {
-            reason: format!(
-                "release format {:?}, this agent reads {RELEASE_FORMAT:?}",
-                release.format
-            ),
-        });
-    }
-    if release.group != group {
-        return Err(Error::Rejected {
-            reason: format!(
-                "version {version} is published for group {:?}, this device is in {group:?}",
-                release.group
-            ),
-        });
-    }
-    if release.version != version {
-        return Err(Error::Rejected {
-            reason: format!(
-                "the release under {version} says it is version {}",
-                release.version
-            ),
-        });
-    }
-    Ok(())
 }

@@ -18,6 +18,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::Error;
+
 /// The `format` of a [`Release`].
 pub const RELEASE_FORMAT: &str = "tactician-release/1";
 /// The `format` of a [`Channels`] file.
@@ -87,6 +89,56 @@ pub struct Channels {
     pub group: String,
     /// Alias → version, e.g. `production` → `1.4.0`.
     pub aliases: std::collections::BTreeMap<String, String>,
+}
+
+impl Channels {
+    /// Reads a group's channels file: refused unless it parses, has this format and names
+    /// `group`.
+    pub fn parse(bytes: &[u8], group: &str) -> crate::Result<Channels> {
+        let channels: Channels = serde_json::from_slice(bytes).map_err(|e| Error::Rejected {
+            reason: format!("the group's channels file does not parse: {e}"),
+        })?;
+        if channels.format != CHANNELS_FORMAT || channels.group != group {
+            return Err(Error::Rejected {
+                reason: format!(
+                    "the channels file is for group {:?} (format {:?}), this device is in {group:?}",
+                    channels.group, channels.format
+                ),
+            });
+        }
+        Ok(channels)
+    }
+}
+
+impl Release {
+    /// The release must be the one its target name says: same group and version, known format.
+    pub fn check(&self, group: &str, version: &str) -> crate::Result<()> {
+        if self.format != RELEASE_FORMAT {
+            return Err(Error::Rejected {
+                reason: format!(
+                    "release format {:?}, this agent reads {RELEASE_FORMAT:?}",
+                    self.format
+                ),
+            });
+        }
+        if self.group != group {
+            return Err(Error::Rejected {
+                reason: format!(
+                    "version {version} is published for group {:?}, this device is in {group:?}",
+                    self.group
+                ),
+            });
+        }
+        if self.version != version {
+            return Err(Error::Rejected {
+                reason: format!(
+                    "the release under {version} says it is version {}",
+                    self.version
+                ),
+            });
+        }
+        Ok(())
+    }
 }
 
 /// The target name of a group's channels file.
