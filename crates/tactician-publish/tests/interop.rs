@@ -1,7 +1,9 @@
 //! The reference TUF client, python-tuf's `ngclient`, refreshes our repository over HTTP from
 //! its root and downloads and verifies a target: the repository is standard TUF, not a dialect
 //! only our agent reads. It also refuses our repository after a byte of the served targets
-//! metadata changes.
+//! metadata changes. The other way round, our client refreshes a repository that python-tuf's
+//! metadata API wrote and signed (with securesystemslib's signer), and fetches and verifies its
+//! targets and their custom metadata.
 //!
 //! Needs a Python with `tuf`: `TACTICIAN_PYTHON` (set by `./scripts/test`), else `python3`.
 //! Under CI a missing one fails the test; elsewhere it is skipped.
@@ -47,7 +49,10 @@ print(json.dumps(out))
 fn python() -> Option<PathBuf> {
     let py = std::env::var_os("TACTICIAN_PYTHON").map_or_else(|| "python3".into(), PathBuf::from);
     match Command::new(&py)
-        .args(["-c", "import tuf.ngclient"])
+        .args([
+            "-c",
+            "import tuf.ngclient, tuf.api.metadata, securesystemslib.signer, cryptography",
+        ])
         .output()
     {
         Ok(o) if o.status.success() => Some(py),
@@ -133,4 +138,116 @@ fn python_tuf_refreshes_our_repository_and_verifies_a_target() {
     std::fs::write(&path, &bytes).unwrap();
     let refused = ngclient(&py, &s, "flipped", model);
     assert_eq!(refused["ok"], false, "{refused}");
+}
+
+/// Writes a repository with python-tuf's metadata API: fresh Ed25519 keys for the four roles,
+/// consistent snapshots, the given targets (name, file, custom metadata), signed; prints the
+/// root's bytes' path.
+const WRITER: &str = r#"
+import datetime, hashlib, json, os, sys
+from securesystemslib.signer import CryptoSigner
+from tuf.api.metadata import Metadata, MetaFile, Root, Snapshot, TargetFile, Targets, Timestamp
+from tuf.api.serialization.json import JSONSerializer
+out, spec = sys.argv[1], json.loads(sys.argv[2])
+os.makedirs(out + "/metadata"); os.makedirs(out + "/targets")
+exp = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=7)).replace(microsecond=0)
+roles = ["root", "targets", "snapshot", "timestamp"]
+signers = {r: CryptoSigner.generate_ed25519() for r in roles}
+ser = JSONSerializer(compact=False)
+root = Metadata(Root(expires=exp, consistent_snapshot=True))
+for r in roles:
+    root.signed.add_key(signers[r].public_key, r)
+targets = Metadata(Targets(expires=exp))
+for t in spec:
+    data = open(t["path"], "rb").read()
+    tf = TargetFile.from_data(t["name"], data, ["sha256"])
+    tf.unrecognized_fields["custom"] = t["custom"]
+    targets.signed.targets[t["name"]] = tf
+    open("%s/targets/%s.%s" % (out, tf.hashes["sha256"], t["name"]), "wb").write(data)
+def meta(md):
+    b = md.to_bytes(ser)
+    return MetaFile(version=md.signed.version, length=len(b),
+                    hashes={"sha256": hashlib.sha256(b).hexdigest()})
+for md, r in [(root, "root"), (targets, "targets")]:
+    md.sign(signers[r])
+snapshot = Metadata(Snapshot(expires=exp))
+snapshot.signed.meta["targets.json"] = meta(targets)
+snapshot.sign(signers["snapshot"])
+timestamp = Metadata(Timestamp(expires=exp))
+timestamp.signed.snapshot_meta = meta(snapshot)
+timestamp.sign(signers["timestamp"])
+root.to_file(out + "/metadata/1.root.json", ser)
+targets.to_file(out + "/metadata/1.targets.json", ser)
+snapshot.to_file(out + "/metadata/1.snapshot.json", ser)
+timestamp.to_file(out + "/metadata/timestamp.json", ser)
+print(out + "/metadata/1.root.json")
+"#;
+
+#[test]
+fn our_client_reads_a_repository_python_tuf_wrote() {
+    use tactician_agent::fs::OsFs;
+    use tactician_agent::tuf::{TufFloor, refresh, trusted_root};
+    let Some(py) = python() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("model.bin");
+    let channels = tmp.path().join("channels.json");
+    std::fs::write(
+        &model,
+        (0..5000u32).map(|i| (i * 7) as u8).collect::<Vec<_>>(),
+    )
+    .unwrap();
+    std::fs::write(&channels, br#"{"format":"x","group":"arena","aliases":{}}"#).unwrap();
+    let spec = serde_json::json!([
+        {"name": "arena~1.0.0~model.tflite.age", "path": model, "custom": {"kind": "model"}},
+        {"name": "arena~channels.json", "path": channels, "custom": {"kind": "channels"}},
+    ]);
+    let repo = tmp.path().join("repo");
+    let o = Command::new(&py)
+        .arg("-c")
+        .arg(WRITER)
+        .arg(&repo)
+        .arg(spec.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "python failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let root = PathBuf::from(String::from_utf8(o.stdout).unwrap().trim());
+
+    // A device trusting python-tuf's root.
+    let state = tmp.path().join("device");
+    let anchor = trusted_root(&state);
+    std::fs::create_dir_all(anchor.parent().unwrap()).unwrap();
+    std::fs::copy(&root, &anchor).unwrap();
+    let (view, floor) =
+        refresh(&OsFs, &state, repo.to_str().unwrap(), TufFloor::default()).unwrap();
+    assert_eq!(
+        view.fetch("arena~1.0.0~model.tflite.age").unwrap().unwrap(),
+        std::fs::read(&model).unwrap()
+    );
+    assert_eq!(
+        view.custom("arena~channels.json", "kind").unwrap(),
+        Some(&serde_json::json!("channels"))
+    );
+    assert_eq!(view.fetch("arena~nothing").unwrap(), None);
+    drop(view);
+
+    // A changed byte in a stored target: refused on download.
+    let stored = std::fs::read_dir(repo.join("targets"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().ends_with("model.tflite.age"))
+        .unwrap();
+    let mut bytes = std::fs::read(&stored).unwrap();
+    bytes[100] ^= 1;
+    std::fs::write(&stored, &bytes).unwrap();
+    let (view, _) = refresh(&OsFs, &state, repo.to_str().unwrap(), floor).unwrap();
+    let err = view
+        .fetch("arena~1.0.0~model.tflite.age")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("ash"), "{err}");
 }
