@@ -5,6 +5,7 @@
 
 mod agent_cmd;
 mod bench;
+mod serve_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -38,6 +39,12 @@ enum Command {
     Rollback(agent_cmd::RollbackArgs),
     /// The active, installed and refused versions, and the recent history.
     Status(agent_cmd::SimpleArgs),
+    /// Serve decisions of the active model over HTTP, on loopback and a Unix socket: POST
+    /// /v1/act (features and a legal mask, or a state of the built-in game), /v1/act/batch,
+    /// /v1/battles/{id}/result, GET /healthz and /metrics (Prometheus). Follows the agent:
+    /// a model it activates or rolls back to is put in service between requests. See
+    /// docs/device-api.md.
+    Serve(serve_cmd::ServeArgs),
     /// Measure decision latency (features in, masked action out), throughput at batch sizes
     /// 1/8/64, resident memory, and the distance to this core's compute and bandwidth peaks.
     ///
@@ -65,6 +72,7 @@ fn main() -> ExitCode {
         Command::Activate(args) => agent_cmd::activate(args),
         Command::Rollback(args) => agent_cmd::rollback(args),
         Command::Status(args) => agent_cmd::status(args),
+        Command::Serve(args) => serve_cmd::run(args),
         Command::Bench(args) => bench::run(&args),
         Command::Info { model, json } => bench::info(&model, json),
     };

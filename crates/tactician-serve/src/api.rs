@@ -1,0 +1,228 @@
+//! The API's requests and responses (JSON), and turning a request into the model's input.
+
+use serde::{Deserialize, Serialize};
+use tactician_game::{Battle, NUM_ACTIONS, Setup, SkirmishEncoder, Snapshot};
+
+/// A state of the built-in game, as battle logs record it: the battle's setup and the
+/// snapshot before the decision. The device encodes it with the workstation's encoder.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GameState {
+    /// Rules, map, teams.
+    pub setup: Setup,
+    /// Units, items, weather, turn order, the actor.
+    pub snapshot: Snapshot,
+}
+
+/// `POST /v1/act`: either `features` with `legal` (one flag per action) or `legal_actions`
+/// (indices), or `state`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActRequest {
+    /// The model's input row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<Vec<f32>>,
+    /// One flag per action: may it be taken.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legal: Option<Vec<bool>>,
+    /// The indices of the actions that may be taken (instead of `legal`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legal_actions: Option<Vec<usize>>,
+    /// A state of the built-in game (instead of `features` and the mask).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<GameState>,
+    /// The battle this decision belongs to: results reported for it are counted against the
+    /// model that decided.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub battle_id: Option<String>,
+}
+
+/// One decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActResponse {
+    /// The chosen action's index.
+    pub action: usize,
+    /// Its name.
+    pub action_name: String,
+    /// Probabilities over all actions, 0 for illegal ones.
+    pub probabilities: Vec<f32>,
+    /// The value head's estimate for the deciding side, when the model has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<f32>,
+    /// The model version that decided.
+    pub model_version: String,
+    /// The model's time for this decision, microseconds.
+    pub latency_us: f64,
+    /// Whether the decision came from the cache.
+    pub cached: bool,
+}
+
+/// `POST /v1/act/batch`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRequest {
+    /// The decisions, each as `/v1/act` takes it.
+    pub requests: Vec<ActRequest>,
+}
+
+/// The batch's decisions, all by one model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchResponse {
+    /// One per request, in order (their own `model_version` and `latency_us` are the batch's).
+    pub decisions: Vec<ActResponse>,
+    /// The model version that decided.
+    pub model_version: String,
+    /// The model's time for the whole batch, microseconds.
+    pub latency_us: f64,
+}
+
+/// `POST /v1/battles/{id}/result`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BattleResult {
+    /// `win`, `loss` or `draw`, for the side the device played.
+    pub result: String,
+    /// How many of the device's decisions the game's own reference (its scripted AI, a human)
+    /// agreed with, when the game measures it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agreement: Option<Agreement>,
+}
+
+/// Agreement counts.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Agreement {
+    /// Decisions agreed with.
+    pub agreed: u64,
+    /// Decisions compared.
+    pub total: u64,
+}
+
+/// An error answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// What went wrong, for a person.
+    pub error: String,
+    /// The kind, for a program (as the `tactician_request_errors_total` metric counts it).
+    pub kind: String,
+}
+
+/// A request the model cannot take: (error kind, message).
+pub type Refusal = (&'static str, String);
+
+/// The input row and action mask of a request, for a model of `features` inputs and `actions`
+/// outputs reading features of `encoder`.
+pub fn input(
+    req: &ActRequest,
+    features: usize,
+    actions: usize,
+    encoder: &str,
+) -> Result<(Vec<f32>, Vec<bool>), Refusal> {
+    let (x, legal) = match (&req.state, &req.features) {
+        (Some(_), Some(_)) => {
+            return Err((
+                "bad_request",
+                "give either `state` or `features`, not both".into(),
+            ));
+        }
+        (None, None) => {
+            return Err((
+                "bad_request",
+                "give `features` with `legal` (or `legal_actions`), or a game `state`".into(),
+            ));
+        }
+        (Some(state), None) => {
+            if req.legal.is_some() || req.legal_actions.is_some() {
+                return Err((
+                    "bad_request",
+                    "a game `state` brings its own legal actions: drop `legal`".into(),
+                ));
+            }
+            encode_state(state, features, actions, encoder)?
+        }
+        (None, Some(x)) => {
+            let legal = match (&req.legal, &req.legal_actions) {
+                (Some(l), None) => l.clone(),
+                (None, Some(idx)) => {
+                    let mut l = vec![false; actions];
+                    for &i in idx {
+                        if i >= actions {
+                            return Err((
+                                "bad_mask",
+                                format!(
+                                    "legal action {i} is out of range: the model has {actions} actions"
+                                ),
+                            ));
+                        }
+                        l[i] = true;
+                    }
+                    l
+                }
+                _ => {
+                    return Err((
+                        "bad_mask",
+                        "give exactly one of `legal` (one flag per action) and `legal_actions`"
+                            .into(),
+                    ));
+                }
+            };
+            (x.clone(), legal)
+        }
+    };
+    if x.len() != features {
+        return Err((
+            "bad_features",
+            format!(
+                "{} features given, the model in service takes {features}",
+                x.len()
+            ),
+        ));
+    }
+    if let Some(i) = x.iter().position(|v| !v.is_finite()) {
+        return Err((
+            "bad_features",
+            format!("feature {i} is not a finite number"),
+        ));
+    }
+    if legal.len() != actions {
+        return Err((
+            "bad_mask",
+            format!(
+                "{} legal flags given, the model in service has {actions} actions",
+                legal.len()
+            ),
+        ));
+    }
+    if !legal.contains(&true) {
+        return Err(("no_legal_action", "no action is legal".into()));
+    }
+    Ok((x, legal))
+}
+
+fn encode_state(
+    state: &GameState,
+    features: usize,
+    actions: usize,
+    encoder: &str,
+) -> Result<(Vec<f32>, Vec<bool>), Refusal> {
+    let spec = SkirmishEncoder::feature_spec();
+    if encoder != spec.hash() || features != spec.num_features() || actions != NUM_ACTIONS {
+        return Err((
+            "bad_state",
+            format!(
+                "the model in service reads encoder {encoder:?}, not the built-in game's {}: \
+                 send features",
+                spec.hash()
+            ),
+        ));
+    }
+    let battle = Battle::from_snapshot(&state.setup, &state.snapshot)
+        .map_err(|e| ("bad_state", format!("the game state is not valid: {e}")))?;
+    let actor = battle
+        .actor()
+        .ok_or(("bad_state", "the battle is over: nobody acts".to_string()))?;
+    let legal = battle.legal();
+    let mut x = vec![0.0; features];
+    SkirmishEncoder::encode_unit(&battle, actor, legal, &mut x);
+    Ok((x, (0..actions).map(|i| legal.contains_index(i)).collect()))
+}

@@ -1,0 +1,731 @@
+//! The HTTP server: routes, handlers, listeners (TCP and a Unix socket), and the watcher that
+//! follows the agent's `current` link, the firmware's throttling flags and recent latency.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path as UrlPath, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Serialize;
+
+use crate::api::{
+    ActRequest, ActResponse, BatchRequest, BatchResponse, BattleResult, ErrorBody, input,
+};
+use crate::error::{Error, Result};
+use crate::metrics::{AgreementLabels, BattleLabels, Metrics, SwitchLabels};
+use crate::model::{ActiveModel, Current, MAX_BATCH, current_version};
+use crate::sysfs::Sysfs;
+
+/// The server's settings.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// The agent's state folder: the model in service is the one `current` names.
+    pub state: PathBuf,
+    /// The root under which `/sys` and `/proc` are read (`/` on a device).
+    pub sysfs_root: PathBuf,
+    /// How often the server looks at `current`, the throttling flags and recent latency.
+    pub poll: Duration,
+    /// Recent median latency above the activation-time median times this sets the
+    /// degradation flag.
+    pub degradation_factor: f64,
+    /// Decisions cached per pooled policy (0: none).
+    pub cache_capacity: usize,
+    /// Largest request body, bytes.
+    pub max_body_bytes: usize,
+    /// Decisions in the recent-latency window.
+    pub window: usize,
+}
+
+impl ServeConfig {
+    /// Settings for `state` with the defaults.
+    pub fn new(state: &Path) -> ServeConfig {
+        ServeConfig {
+            state: state.to_path_buf(),
+            sysfs_root: PathBuf::from("/"),
+            poll: Duration::from_millis(500),
+            degradation_factor: 2.0,
+            cache_capacity: 256,
+            max_body_bytes: 1 << 20,
+            window: 1024,
+        }
+    }
+}
+
+/// Battles remembered for their results.
+const MAX_BATTLES: usize = 10_000;
+
+/// What every handler shares.
+#[derive(Debug)]
+pub struct Shared {
+    config: ServeConfig,
+    current: Current,
+    /// The metrics.
+    pub metrics: Metrics,
+    sysfs: Sysfs,
+    throttled: AtomicBool,
+    recent: Mutex<VecDeque<f64>>,
+    battles: Mutex<(HashMap<String, String>, VecDeque<String>)>,
+}
+
+impl Shared {
+    /// The server's state, with the model `current` names loaded (if any).
+    pub fn new(config: ServeConfig) -> Result<Arc<Shared>> {
+        let shared = Arc::new(Shared {
+            sysfs: Sysfs::new(&config.sysfs_root),
+            current: Current::default(),
+            metrics: Metrics::new(),
+            throttled: AtomicBool::new(false),
+            recent: Mutex::new(VecDeque::new()),
+            battles: Mutex::new((HashMap::new(), VecDeque::new())),
+            config,
+        });
+        if let Some(model) =
+            ActiveModel::from_state(&shared.config.state, shared.config.cache_capacity)?
+        {
+            shared.put(Arc::new(model), None);
+        }
+        shared.tick();
+        Ok(shared)
+    }
+
+    /// The model in service.
+    pub fn model(&self) -> Option<Arc<ActiveModel>> {
+        self.current.get()
+    }
+
+    fn put(&self, model: Arc<ActiveModel>, switch: Option<&str>) {
+        self.metrics
+            .set_model(Some((&model.version, &model.encoder_hash)));
+        self.metrics
+            .baseline_p50
+            .set(model.baseline_p50_us.map_or(0.0, |us| us * 1e-6));
+        if let Some(kind) = switch {
+            self.metrics
+                .switches
+                .get_or_create(&SwitchLabels {
+                    kind: kind.to_string(),
+                })
+                .inc();
+        }
+        if let Ok(mut r) = self.recent.lock() {
+            r.clear();
+        }
+        self.current.set(Some(model));
+    }
+
+    /// One look at the world: a new `current` is loaded and put in service (an unloadable one
+    /// is counted and the previous model stays); the throttling flag and the latency window
+    /// are refreshed.
+    pub fn tick(&self) {
+        let on_disk = current_version(&self.config.state);
+        let serving = self.current.get();
+        if on_disk.as_deref() != serving.as_ref().map(|m| m.version.as_str()) {
+            match ActiveModel::from_state(&self.config.state, self.config.cache_capacity) {
+                // Put in service only if `current` did not move while it loaded.
+                Ok(Some(model)) if current_version(&self.config.state) == on_disk => {
+                    let kind = match &serving {
+                        Some(old)
+                            if !tactician_agent::release::is_newer(
+                                &model.version,
+                                &old.version,
+                            ) =>
+                        {
+                            "rollback"
+                        }
+                        _ => "activation",
+                    };
+                    self.put(Arc::new(model), Some(kind));
+                }
+                Ok(Some(_)) => {}
+                // No model on disk any more: keep serving the last one rather than nothing.
+                Ok(None) => {}
+                Err(_) => {
+                    self.metrics.load_errors.inc();
+                }
+            }
+        }
+        let throttled = self.sysfs.throttled().is_some_and(|t| t.slowed_now());
+        self.throttled.store(throttled, Ordering::Relaxed);
+        let p50 = self.recent.lock().ok().and_then(|r| {
+            let mut v: Vec<f64> = r.iter().copied().collect();
+            if v.len() < 16 {
+                return None;
+            }
+            v.sort_by(f64::total_cmp);
+            Some(v[v.len() / 2])
+        });
+        let baseline = self.current.get().and_then(|m| m.baseline_p50_us);
+        if let Some(p50) = p50 {
+            self.metrics.recent_p50.set(p50);
+            let degraded =
+                baseline.is_some_and(|b| p50 > b * 1e-6 * self.config.degradation_factor);
+            self.metrics.degraded.set(i64::from(degraded));
+        }
+    }
+
+    fn observe(&self, seconds: f64) {
+        self.metrics
+            .decision(seconds, self.throttled.load(Ordering::Relaxed));
+        if let Ok(mut r) = self.recent.lock() {
+            if r.len() == self.config.window.max(1) {
+                r.pop_front();
+            }
+            r.push_back(seconds);
+        }
+    }
+
+    fn remember_battle(&self, id: &str, version: &str) {
+        if let Ok(mut b) = self.battles.lock() {
+            let (map, order) = &mut *b;
+            if map.insert(id.to_string(), version.to_string()).is_none() {
+                order.push_back(id.to_string());
+                if order.len() > MAX_BATTLES
+                    && let Some(old) = order.pop_front()
+                {
+                    map.remove(&old);
+                }
+            }
+        }
+    }
+}
+
+/// An answer the client gets for a bad request.
+struct ApiError {
+    status: StatusCode,
+    kind: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, kind: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            kind,
+            message: message.into(),
+        }
+    }
+
+    fn bad(kind: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, kind, message)
+    }
+}
+
+fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => (status, [(header::CONTENT_TYPE, "application/json")], bytes).into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// Runs a handler's body: counts the request, its latency and its error kind.
+fn answer(
+    shared: &Shared,
+    endpoint: &str,
+    start: Instant,
+    result: std::result::Result<Response, ApiError>,
+) -> Response {
+    let response = match result {
+        Ok(r) => r,
+        Err(e) => {
+            shared.metrics.error(e.kind);
+            json(
+                e.status,
+                &ErrorBody {
+                    error: e.message,
+                    kind: e.kind.to_string(),
+                },
+            )
+        }
+    };
+    shared.metrics.request(
+        endpoint,
+        response.status().as_u16(),
+        start.elapsed().as_secs_f64(),
+    );
+    response
+}
+
+fn body<T: serde::de::DeserializeOwned>(
+    bytes: std::result::Result<Bytes, BytesRejection>,
+) -> std::result::Result<T, ApiError> {
+    let bytes = bytes.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                "the request body exceeds the server's limit",
+            )
+        } else {
+            ApiError::new(e.status(), "bad_body", e.body_text())
+        }
+    })?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad("bad_json", format!("the body is not a valid request: {e}")))
+}
+
+fn model(shared: &Shared) -> std::result::Result<Arc<ActiveModel>, ApiError> {
+    shared.model().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no_model",
+            "no model is active on this device yet (see `tactician-device status`)",
+        )
+    })
+}
+
+fn model_error(e: Error) -> ApiError {
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "model", e.to_string())
+}
+
+async fn act(
+    State(shared): State<Arc<Shared>>,
+    bytes: std::result::Result<Bytes, BytesRejection>,
+) -> Response {
+    let start = Instant::now();
+    let result = (|| {
+        let req: ActRequest = body(bytes)?;
+        let m = model(&shared)?;
+        let (x, legal) = input(&req, m.features, m.actions, &m.encoder_hash)
+            .map_err(|(kind, msg)| ApiError::bad(kind, msg))?;
+        let out = m
+            .with_policy(|p| {
+                let t = Instant::now();
+                let d = p.act(&x, &legal)?;
+                let seconds = t.elapsed().as_secs_f64();
+                Ok::<_, tactician_runtime::Error>((
+                    d.action,
+                    d.probabilities.to_vec(),
+                    d.value,
+                    d.cached,
+                    seconds,
+                ))
+            })
+            .map_err(model_error)?
+            .map_err(|e| {
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "model", e.to_string())
+            })?;
+        let (action, probabilities, value, cached, seconds) = out;
+        shared.observe(seconds);
+        if cached {
+            shared.metrics.cache_hits.inc();
+        } else {
+            shared.metrics.cache_misses.inc();
+        }
+        if let Some(id) = &req.battle_id {
+            shared.remember_battle(id, &m.version);
+        }
+        Ok(json(
+            StatusCode::OK,
+            &ActResponse {
+                action,
+                action_name: m.action_names[action].clone(),
+                probabilities,
+                value,
+                model_version: m.version.clone(),
+                latency_us: seconds * 1e6,
+                cached,
+            },
+        ))
+    })();
+    answer(&shared, "act", start, result)
+}
+
+async fn act_batch(
+    State(shared): State<Arc<Shared>>,
+    bytes: std::result::Result<Bytes, BytesRejection>,
+) -> Response {
+    let start = Instant::now();
+    let result = (|| {
+        let req: BatchRequest = body(bytes)?;
+        let n = req.requests.len();
+        if n == 0 || n > MAX_BATCH {
+            return Err(ApiError::bad(
+                "bad_batch",
+                format!("a batch holds 1 to {MAX_BATCH} requests, not {n}"),
+            ));
+        }
+        let m = model(&shared)?;
+        let mut xs = Vec::with_capacity(n * m.features);
+        let mut legal = Vec::with_capacity(n * m.actions);
+        for (i, r) in req.requests.iter().enumerate() {
+            let (x, l) = input(r, m.features, m.actions, &m.encoder_hash)
+                .map_err(|(kind, msg)| ApiError::bad(kind, format!("request {i}: {msg}")))?;
+            xs.extend_from_slice(&x);
+            legal.extend_from_slice(&l);
+        }
+        let (actions, probabilities, values, seconds) = m
+            .with_policy(|p| {
+                let t = Instant::now();
+                let d = p.act_batch(&xs, &legal, n)?;
+                let seconds = t.elapsed().as_secs_f64();
+                Ok::<_, tactician_runtime::Error>((
+                    d.actions.to_vec(),
+                    d.probabilities.to_vec(),
+                    d.values.map(<[f32]>::to_vec),
+                    seconds,
+                ))
+            })
+            .map_err(model_error)?
+            .map_err(|e| {
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "model", e.to_string())
+            })?;
+        shared.observe(seconds);
+        for r in &req.requests {
+            if let Some(id) = &r.battle_id {
+                shared.remember_battle(id, &m.version);
+            }
+        }
+        let a = m.actions;
+        let decisions = (0..n)
+            .map(|i| ActResponse {
+                action: actions[i],
+                action_name: m.action_names[actions[i]].clone(),
+                probabilities: probabilities[i * a..(i + 1) * a].to_vec(),
+                value: values.as_ref().map(|v| v[i]),
+                model_version: m.version.clone(),
+                latency_us: seconds * 1e6,
+                cached: false,
+            })
+            .collect();
+        Ok(json(
+            StatusCode::OK,
+            &BatchResponse {
+                decisions,
+                model_version: m.version.clone(),
+                latency_us: seconds * 1e6,
+            },
+        ))
+    })();
+    answer(&shared, "act_batch", start, result)
+}
+
+async fn battle_result(
+    State(shared): State<Arc<Shared>>,
+    UrlPath(id): UrlPath<String>,
+    bytes: std::result::Result<Bytes, BytesRejection>,
+) -> Response {
+    let start = Instant::now();
+    let result = (|| {
+        let r: BattleResult = body(bytes)?;
+        if !matches!(r.result.as_str(), "win" | "loss" | "draw") {
+            return Err(ApiError::bad(
+                "bad_result",
+                format!("result {:?}: expected win, loss or draw", r.result),
+            ));
+        }
+        if let Some(a) = r.agreement
+            && a.agreed > a.total
+        {
+            return Err(ApiError::bad(
+                "bad_result",
+                "agreement.agreed exceeds agreement.total",
+            ));
+        }
+        let version = shared
+            .battles
+            .lock()
+            .ok()
+            .and_then(|b| b.0.get(&id).cloned())
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "unknown_battle",
+                    format!("no decision of battle {id:?} was served (or it is too old)"),
+                )
+            })?;
+        shared
+            .metrics
+            .battles
+            .get_or_create(&BattleLabels {
+                version: version.clone(),
+                result: r.result.clone(),
+            })
+            .inc();
+        if let Some(a) = r.agreement {
+            for (agreed, n) in [("true", a.agreed), ("false", a.total - a.agreed)] {
+                shared
+                    .metrics
+                    .agreement
+                    .get_or_create(&AgreementLabels {
+                        version: version.clone(),
+                        agreed: agreed.to_string(),
+                    })
+                    .inc_by(n);
+            }
+        }
+        Ok(json(
+            StatusCode::OK,
+            &serde_json::json!({"battle": id, "model_version": version, "result": r.result}),
+        ))
+    })();
+    answer(&shared, "battle_result", start, result)
+}
+
+async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
+    let start = Instant::now();
+    let response = match shared.model() {
+        Some(m) => json(
+            StatusCode::OK,
+            &serde_json::json!({"status": "ok", "model_version": m.version}),
+        ),
+        None => json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &serde_json::json!({"status": "no model"}),
+        ),
+    };
+    shared.metrics.request(
+        "healthz",
+        response.status().as_u16(),
+        start.elapsed().as_secs_f64(),
+    );
+    response
+}
+
+async fn metrics(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    let start = Instant::now();
+    shared
+        .metrics
+        .request("metrics", 200, start.elapsed().as_secs_f64());
+    let text = shared.metrics.encode(&shared.sysfs);
+    // OpenMetrics for scrapers that ask for it (Prometheus does), the classic text format for
+    // everyone else.
+    let openmetrics = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/openmetrics-text"));
+    if openmetrics {
+        (
+            StatusCode::OK,
+            [(
+                header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response()
+    } else {
+        (
+            StatusCode::OK,
+            [(
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            crate::metrics::to_text_format(&text),
+        )
+            .into_response()
+    }
+}
+
+async fn not_found(State(shared): State<Arc<Shared>>) -> Response {
+    let start = Instant::now();
+    answer(
+        &shared,
+        "other",
+        start,
+        Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no such endpoint: see /v1/act, /v1/act/batch, /v1/battles/{id}/result, /healthz, /metrics",
+        )),
+    )
+}
+
+/// The API's routes.
+pub fn router(shared: Arc<Shared>) -> Router {
+    let limit = shared.config.max_body_bytes;
+    Router::new()
+        .route("/v1/act", post(act))
+        .route("/v1/act/batch", post(act_batch))
+        .route("/v1/battles/{id}/result", post(battle_result))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(shared)
+}
+
+/// Where the server listens.
+#[derive(Debug, Clone, Default)]
+pub struct Listen {
+    /// A TCP address (`127.0.0.1:8470`).
+    pub tcp: Option<SocketAddr>,
+    /// A Unix socket's path (replaced if a stale one is there).
+    pub socket: Option<PathBuf>,
+}
+
+/// A running server.
+#[derive(Debug)]
+pub struct Running {
+    /// The TCP address it listens on (the port chosen when 0 was asked).
+    pub tcp: Option<SocketAddr>,
+    /// The Unix socket it listens on.
+    pub socket: Option<PathBuf>,
+    /// The shared state (metrics, model).
+    pub shared: Arc<Shared>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops the server and waits for it.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        if let Some(p) = &self.socket {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Serves `app` on `listener` until `stop` fires, letting requests in progress finish.
+fn spawn_serving<L>(
+    listener: L,
+    app: Router,
+    mut stop: tokio::sync::broadcast::Receiver<()>,
+) -> tokio::task::JoinHandle<()>
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stop.recv().await;
+            })
+            .await;
+    })
+}
+
+/// Starts the server on its own threads: binds the listeners (errors come back here), loads
+/// the model in service, and watches for the agent's switches every `config.poll`.
+pub fn start(config: ServeConfig, listen: &Listen, threads: usize) -> Result<Running> {
+    let shared = Shared::new(config)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads.max(1))
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Listen {
+            what: "the runtime".into(),
+            source: e,
+        })?;
+    let tcp = match listen.tcp {
+        Some(addr) => Some(
+            rt.block_on(tokio::net::TcpListener::bind(addr))
+                .map_err(|e| Error::Listen {
+                    what: addr.to_string(),
+                    source: e,
+                })?,
+        ),
+        None => None,
+    };
+    let tcp_addr = tcp.as_ref().and_then(|l| l.local_addr().ok());
+    let unix = match &listen.socket {
+        Some(path) => {
+            if std::fs::symlink_metadata(path).is_ok() {
+                std::fs::remove_file(path).map_err(|e| Error::Listen {
+                    what: path.display().to_string(),
+                    source: e,
+                })?;
+            }
+            let _guard = rt.enter();
+            Some(
+                tokio::net::UnixListener::bind(path).map_err(|e| Error::Listen {
+                    what: path.display().to_string(),
+                    source: e,
+                })?,
+            )
+        }
+        None => None,
+    };
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let app = router(shared.clone());
+    let watch = shared.clone();
+    let thread = std::thread::Builder::new()
+        .name("tactician-serve".into())
+        .spawn(move || {
+            rt.block_on(async move {
+                let (tx, _) = tokio::sync::broadcast::channel::<()>(1);
+                let mut tasks = Vec::new();
+                if let Some(l) = tcp {
+                    tasks.push(spawn_serving(l, app.clone(), tx.subscribe()));
+                }
+                if let Some(l) = unix {
+                    tasks.push(spawn_serving(l, app.clone(), tx.subscribe()));
+                }
+                let poll = watch.config.poll;
+                let ticker = tokio::spawn(async move {
+                    let mut interval = tokio::time::interval(poll);
+                    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+                    loop {
+                        interval.tick().await;
+                        let w = watch.clone();
+                        // Loading a model reads files: off the request threads.
+                        let _ = tokio::task::spawn_blocking(move || w.tick()).await;
+                    }
+                });
+                let _ = stop_rx.await;
+                let _ = tx.send(());
+                for t in tasks {
+                    let _ = t.await;
+                }
+                ticker.abort();
+            });
+        })
+        .map_err(|e| Error::Listen {
+            what: "the server thread".into(),
+            source: e,
+        })?;
+    Ok(Running {
+        tcp: tcp_addr,
+        socket: listen.socket.clone(),
+        shared,
+        stop: Some(stop_tx),
+        thread: Some(thread),
+    })
+}
+
+/// Blocks until the process gets SIGINT or SIGTERM (systemd's stop).
+pub fn wait_for_signal() -> Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Listen {
+            what: "signals".into(),
+            source: e,
+        })?;
+    rt.block_on(async {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).map_err(|e| Error::Listen {
+            what: "SIGTERM".into(),
+            source: e,
+        })?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        Ok(())
+    })
+}
