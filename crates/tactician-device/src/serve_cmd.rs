@@ -47,6 +47,10 @@ pub struct ServeArgs {
     /// Largest request body, bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
     max_body: usize,
+    /// Longest time a request may take to arrive and be answered, milliseconds (a client that
+    /// sends slower gets a 408).
+    #[arg(long, value_name = "MS", default_value_t = 10_000)]
+    request_timeout_ms: u64,
     /// Worker threads (default: the number of cores).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -65,6 +69,7 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
     config.degradation_factor = a.degradation_factor;
     config.cache_capacity = a.cache;
     config.max_body_bytes = a.max_body;
+    config.request_timeout = Duration::from_millis(a.request_timeout_ms.max(1));
     let listen = Listen {
         tcp: (!a.no_tcp).then_some(a.listen),
         socket: (!a.no_socket).then(|| a.socket.unwrap_or_else(|| a.state.join("serve.sock"))),

@@ -43,6 +43,9 @@ pub struct ServeConfig {
     pub max_body_bytes: usize,
     /// Decisions in the recent-latency window.
     pub window: usize,
+    /// Longest time a request may take to arrive and be answered: a client that sends its
+    /// body slowly gets a 408 and its connection closed, and holds nothing meanwhile.
+    pub request_timeout: Duration,
 }
 
 impl ServeConfig {
@@ -56,6 +59,7 @@ impl ServeConfig {
             cache_capacity: 256,
             max_body_bytes: 1 << 20,
             window: 1024,
+            request_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -539,6 +543,39 @@ async fn not_found(State(shared): State<Arc<Shared>>) -> Response {
     )
 }
 
+/// Answers 408 to a request not read and answered within the configured time.
+async fn deadline(
+    State(shared): State<Arc<Shared>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let start = Instant::now();
+    let limit = shared.config.request_timeout;
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            let mut response = answer(
+                &shared,
+                "other",
+                start,
+                Err(ApiError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "timeout",
+                    format!(
+                        "the request did not arrive within {:.1} s",
+                        limit.as_secs_f64()
+                    ),
+                )),
+            );
+            response.headers_mut().insert(
+                header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+            response
+        }
+    }
+}
+
 /// The API's routes.
 pub fn router(shared: Arc<Shared>) -> Router {
     let limit = shared.config.max_body_bytes;
@@ -550,6 +587,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/metrics", get(metrics))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            deadline,
+        ))
         .with_state(shared)
 }
 

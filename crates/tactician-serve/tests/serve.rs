@@ -61,6 +61,7 @@ fn server(state: &Path, sysfs: Option<&Path>) -> Running {
     let mut config = ServeConfig::new(state);
     config.poll = Duration::from_millis(20);
     config.max_body_bytes = 64 * 1024;
+    config.request_timeout = Duration::from_millis(500);
     if let Some(root) = sysfs {
         config.sysfs_root = root.to_path_buf();
     }
@@ -563,4 +564,50 @@ fn a_model_switch_under_load_fails_no_request() {
     ] {
         assert!(text.contains(line), "no {line} in\n{text}");
     }
+}
+
+/// A client that sends its body one byte at a time gets a 408 once the deadline passes, while
+/// other clients are served as usual.
+#[test]
+fn a_slow_client_times_out_without_holding_up_others() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path();
+    install(state, "1.0.0", 1, 5.0);
+    activate(state, "1.0.0");
+    let running = server(state, None);
+    let addr = running.tcp.unwrap();
+    let slow = std::thread::spawn(move || {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.write_all(b"POST /v1/act HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n")
+            .unwrap();
+        let start = Instant::now();
+        // One byte every 50 ms: 1000 bytes would take 50 s.
+        while start.elapsed() < Duration::from_secs(3) {
+            if s.write_all(b" ").is_err() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut answer = String::new();
+        let _ = s.read_to_string(&mut answer);
+        (answer, start.elapsed())
+    });
+    let n = SkirmishEncoder::feature_spec().num_features();
+    let body = json!({"features": vec![0.1; n], "legal": vec![true; NUM_ACTIONS]});
+    let mut c = tcp(addr);
+    let start = Instant::now();
+    let mut served = 0;
+    while start.elapsed() < Duration::from_millis(400) {
+        assert_eq!(c.json("POST", "/v1/act", &body).0, 200);
+        served += 1;
+    }
+    let (answer, took) = slow.join().unwrap();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"kind\":\"timeout\""), "{answer}");
+    assert!(
+        took < Duration::from_secs(3),
+        "the slow client was held {took:?}"
+    );
+    assert!(served > 10, "{served} requests served meanwhile");
 }
