@@ -238,12 +238,26 @@ fn pipeline_collects_then_reuses_and_guards_its_run_folder() {
         fs::read_link(run.join("device/current")).unwrap(),
         std::path::Path::new("models/0.1.0")
     );
+    // One decision through the local device's API, by that model, legal in the battle.
+    let served = &report["serve"]["decision"];
+    assert_eq!(served["model_version"], "0.1.0", "{}", report["serve"]);
+    let battle = tactician_game::Battle::new(
+        report["config"]["collect"]["seed"].as_u64().unwrap(),
+        tactician_game::GameConfig::default(),
+    );
+    let action = served["action"].as_u64().unwrap() as usize;
+    assert!(battle.legal().contains_index(action), "{served}");
 
     let o = tactician(&["pipeline", "--config", c, "--run-dir", r]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("up to date"), "{}", stdout(&o));
     assert!(
         stdout(&o).contains("## deploy (up to date): version 0.1.0"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        stdout(&o).contains("POST /v1/act with the opening state of a built-in game battle"),
         "{}",
         stdout(&o)
     );

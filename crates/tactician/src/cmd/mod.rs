@@ -11,6 +11,7 @@ pub mod export;
 mod ingest;
 mod pipeline;
 mod prepare;
+mod serve_step;
 mod spec;
 mod stats;
 mod strategies;

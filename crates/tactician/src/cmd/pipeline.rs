@@ -34,6 +34,9 @@ struct Report {
     export: Option<super::verify::PipelineExport>,
     /// The deploy step (publish, the local device's update), when the gates pass.
     deploy: Option<super::deploy_step::DeployStep>,
+    /// The serve step (one decision through the local device's API), after a deploy that left
+    /// a model active.
+    serve: Option<super::serve_step::ServeStep>,
 }
 
 /// The train step's part of the report.
@@ -128,6 +131,12 @@ pub fn run(args: PipelineArgs, quiet: bool) -> anyhow::Result<()> {
         )?),
         _ => None,
     };
+    let serve = match &deploy {
+        Some(d) if tactician_serve::model::current_version(&d.device).is_some() => Some(
+            super::serve_step::pipeline_step(&d.device, config.collect.seed)?,
+        ),
+        _ => None,
+    };
     if args.json {
         return super::print_json(&Report {
             run_dir,
@@ -147,6 +156,7 @@ pub fn run(args: PipelineArgs, quiet: bool) -> anyhow::Result<()> {
             eval,
             export,
             deploy,
+            serve,
         })
         .and(gates);
     }
@@ -208,6 +218,9 @@ pub fn run(args: PipelineArgs, quiet: bool) -> anyhow::Result<()> {
     }
     if let Some(d) = &deploy {
         text.push_str(&d.to_markdown());
+    }
+    if let Some(s) = &serve {
+        text.push_str(&s.to_markdown());
     }
     super::print(&text)?;
     gates
