@@ -5,6 +5,7 @@
 
 mod agent_cmd;
 mod bench;
+mod serve_bench;
 mod serve_cmd;
 
 use std::path::PathBuf;
@@ -45,6 +46,11 @@ enum Command {
     /// a model it activates or rolls back to is put in service between requests. See
     /// docs/device-api.md.
     Serve(serve_cmd::ServeArgs),
+    /// Measure serving on the active model: /v1/act latency over loopback TCP and the Unix
+    /// socket beside the same server answering a constant (the transport's floor) and the
+    /// engine alone, requests per second with 1, 4 and 16 clients, and a serve process's
+    /// resident memory before and after a load.
+    ServeBench(serve_bench::ServeBenchArgs),
     /// Measure decision latency (features in, masked action out), throughput at batch sizes
     /// 1/8/64, resident memory, and the distance to this core's compute and bandwidth peaks.
     ///
@@ -73,6 +79,7 @@ fn main() -> ExitCode {
         Command::Rollback(args) => agent_cmd::rollback(args),
         Command::Status(args) => agent_cmd::status(args),
         Command::Serve(args) => serve_cmd::run(args),
+        Command::ServeBench(args) => serve_bench::run(args),
         Command::Bench(args) => bench::run(&args),
         Command::Info { model, json } => bench::info(&model, json),
     };

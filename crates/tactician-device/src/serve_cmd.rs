@@ -11,14 +11,8 @@ use tactician_serve::server::{Listen, ServeConfig, start, wait_for_signal};
 /// Flags of `tactician-device serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The agent's state folder: the model in service is the one it activated.
-    #[arg(
-        long,
-        value_name = "DIR",
-        env = "TACTICIAN_DEVICE_STATE",
-        default_value = "/var/lib/tactician"
-    )]
-    state: PathBuf,
+    #[command(flatten)]
+    state: crate::agent_cmd::StateArg,
     /// The TCP address to listen on (loopback by default: put a proxy in front to expose it).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8470")]
     listen: SocketAddr,
@@ -63,7 +57,7 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
         "--degradation-factor must be a number ≥ 1"
     );
     anyhow::ensure!(a.poll_ms > 0, "--poll-ms must be at least 1");
-    let mut config = ServeConfig::new(&a.state);
+    let mut config = ServeConfig::new(&a.state.state);
     config.sysfs_root = a.sysfs_root;
     config.poll = Duration::from_millis(a.poll_ms);
     config.degradation_factor = a.degradation_factor;
@@ -72,7 +66,8 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
     config.request_timeout = Duration::from_millis(a.request_timeout_ms.max(1));
     let listen = Listen {
         tcp: (!a.no_tcp).then_some(a.listen),
-        socket: (!a.no_socket).then(|| a.socket.unwrap_or_else(|| a.state.join("serve.sock"))),
+        socket: (!a.no_socket)
+            .then(|| a.socket.unwrap_or_else(|| a.state.state.join("serve.sock"))),
     };
     anyhow::ensure!(
         listen.tcp.is_some() || listen.socket.is_some(),

@@ -664,6 +664,18 @@ where
 /// the model in service, and watches for the agent's switches every `config.poll`.
 pub fn start(config: ServeConfig, listen: &Listen, threads: usize) -> Result<Running> {
     let shared = Shared::new(config)?;
+    let app = router(shared.clone());
+    start_app(shared, app, listen, threads)
+}
+
+/// Starts `app` (the [`router`] of `shared`, with routes of the caller's added, as a benchmark
+/// adds a constant answer) like [`start`].
+pub fn start_app(
+    shared: Arc<Shared>,
+    app: Router,
+    listen: &Listen,
+    threads: usize,
+) -> Result<Running> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads.max(1))
         .enable_all()
@@ -702,7 +714,6 @@ pub fn start(config: ServeConfig, listen: &Listen, threads: usize) -> Result<Run
         None => None,
     };
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let app = router(shared.clone());
     let watch = shared.clone();
     let thread = std::thread::Builder::new()
         .name("tactician-serve".into())
