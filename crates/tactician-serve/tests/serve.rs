@@ -611,3 +611,63 @@ fn a_slow_client_times_out_without_holding_up_others() {
     );
     assert!(served > 10, "{served} requests served meanwhile");
 }
+
+/// Every metric the shipped Grafana dashboard queries is one the server exports.
+#[test]
+fn the_grafana_dashboard_queries_metrics_the_server_exports() {
+    let dashboard: Value =
+        serde_json::from_str(include_str!("../../../docs/grafana/tactician-device.json")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let sys = tmp.path().join("root");
+    let zone = sys.join("sys/class/thermal/thermal_zone0");
+    std::fs::create_dir_all(&zone).unwrap();
+    std::fs::write(zone.join("type"), "cpu-thermal\n").unwrap();
+    std::fs::write(zone.join("temp"), "50000\n").unwrap();
+    let fw = sys.join("sys/devices/platform/soc/soc:firmware");
+    std::fs::create_dir_all(&fw).unwrap();
+    std::fs::write(fw.join("get_throttled"), "0x0\n").unwrap();
+    install(&state, "1.0.0", 1, 5.0);
+    install(&state, "1.1.0", 2, 5.0);
+    activate(&state, "1.0.0");
+    let running = server(&state, Some(&sys));
+    let mut c = tcp(running.tcp.unwrap());
+    // Traffic that fills every family: decisions, a refusal, a battle with agreement, a switch.
+    let n = SkirmishEncoder::feature_spec().num_features();
+    let body =
+        json!({"features": vec![0.2; n], "legal": vec![true; NUM_ACTIONS], "battle_id": "g"});
+    assert_eq!(c.json("POST", "/v1/act", &body).0, 200);
+    assert_eq!(c.json("POST", "/v1/act", &json!({})).0, 400);
+    let result = json!({"result": "draw", "agreement": {"agreed": 1, "total": 1}});
+    assert_eq!(c.json("POST", "/v1/battles/g/result", &result).0, 200);
+    activate(&state, "1.1.0");
+    let start = Instant::now();
+    while running.shared.model().unwrap().version != "1.1.0" {
+        assert!(start.elapsed() < Duration::from_secs(10));
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let (_, text) = c.send("GET", "/metrics", b"");
+    let exported: std::collections::BTreeSet<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .filter_map(|l| l.split(['{', ' ']).next())
+        .collect();
+    let mut queried = std::collections::BTreeSet::new();
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            let expr = target["expr"].as_str().unwrap();
+            for word in expr.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+                if word.starts_with("tactician_") || word.starts_with("process_") {
+                    queried.insert(word.to_string());
+                }
+            }
+        }
+    }
+    assert!(queried.len() >= 12, "{queried:?}");
+    for name in &queried {
+        assert!(
+            exported.contains(name.as_str()),
+            "the dashboard queries {name}, which the server does not export: {exported:?}"
+        );
+    }
+}
