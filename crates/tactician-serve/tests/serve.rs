@@ -421,19 +421,25 @@ fn promtool_check(text: &str) {
     );
 }
 
+/// A sysfs tree under `root` with a `cpu-thermal` zone at `milli_celsius` and the Pi firmware's
+/// `get_throttled` flags.
+fn fake_sysfs(root: &Path, milli_celsius: &str, throttled: &str) -> std::path::PathBuf {
+    let zone = root.join("sys/class/thermal/thermal_zone0");
+    std::fs::create_dir_all(&zone).unwrap();
+    std::fs::write(zone.join("type"), "cpu-thermal\n").unwrap();
+    std::fs::write(zone.join("temp"), format!("{milli_celsius}\n")).unwrap();
+    let fw = root.join("sys/devices/platform/soc/soc:firmware");
+    std::fs::create_dir_all(&fw).unwrap();
+    std::fs::write(fw.join("get_throttled"), format!("{throttled}\n")).unwrap();
+    root.to_path_buf()
+}
+
 #[test]
 fn metrics_read_a_fake_sysfs_and_pass_promtool() {
     let tmp = tempfile::tempdir().unwrap();
     let state = tmp.path().join("state");
-    let sys = tmp.path().join("root");
-    let zone = sys.join("sys/class/thermal/thermal_zone0");
-    std::fs::create_dir_all(&zone).unwrap();
-    std::fs::write(zone.join("type"), "cpu-thermal\n").unwrap();
-    std::fs::write(zone.join("temp"), "61250\n").unwrap();
-    let fw = sys.join("sys/devices/platform/soc/soc:firmware");
-    std::fs::create_dir_all(&fw).unwrap();
     // Throttled now, under-voltage since boot.
-    std::fs::write(fw.join("get_throttled"), "0x10004\n").unwrap();
+    let sys = fake_sysfs(&tmp.path().join("root"), "61250", "0x10004");
     // A tiny baseline: every decision is "degraded".
     install(&state, "1.0.0", 1, 0.001);
     activate(&state, "1.0.0");
@@ -619,14 +625,7 @@ fn the_grafana_dashboard_queries_metrics_the_server_exports() {
         serde_json::from_str(include_str!("../../../docs/grafana/tactician-device.json")).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let state = tmp.path().join("state");
-    let sys = tmp.path().join("root");
-    let zone = sys.join("sys/class/thermal/thermal_zone0");
-    std::fs::create_dir_all(&zone).unwrap();
-    std::fs::write(zone.join("type"), "cpu-thermal\n").unwrap();
-    std::fs::write(zone.join("temp"), "50000\n").unwrap();
-    let fw = sys.join("sys/devices/platform/soc/soc:firmware");
-    std::fs::create_dir_all(&fw).unwrap();
-    std::fs::write(fw.join("get_throttled"), "0x0\n").unwrap();
+    let sys = fake_sysfs(&tmp.path().join("root"), "50000", "0x0");
     install(&state, "1.0.0", 1, 5.0);
     install(&state, "1.1.0", 2, 5.0);
     activate(&state, "1.0.0");
