@@ -259,8 +259,12 @@ pub fn rollback(a: RollbackArgs) -> anyhow::Result<()> {
 pub fn status(a: SimpleArgs) -> anyhow::Result<()> {
     let agent = Agent::open(&OsFs, &a.state.state)?;
     let s = agent.status()?;
+    // The decision server's history, when it ran on this state folder.
+    let serve = tactician_serve::history::ServeStatus::load(&a.state.state);
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&s)?);
+        let mut value = serde_json::to_value(&s)?;
+        value["serve"] = serde_json::to_value(&serve)?;
+        println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
     }
     println!(
@@ -298,6 +302,9 @@ pub fn status(a: SimpleArgs) -> anyhow::Result<()> {
                 .map(|r| format!(": {r}"))
                 .unwrap_or_default()
         );
+    }
+    if let Some(serve) = serve {
+        print!("{}", serve.to_text());
     }
     Ok(())
 }

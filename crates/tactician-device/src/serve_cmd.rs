@@ -45,6 +45,12 @@ pub struct ServeArgs {
     /// sends slower gets a 408).
     #[arg(long, value_name = "MS", default_value_t = 10_000)]
     request_timeout_ms: u64,
+    /// Seconds between two samples of the history `status` shows (STATE/serve-status.json).
+    #[arg(long, value_name = "S", default_value_t = 10)]
+    sample_seconds: u64,
+    /// Samples kept (360 at 10 s: an hour).
+    #[arg(long, value_name = "N", default_value_t = 360)]
+    history: usize,
     /// Worker threads (default: the number of cores).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -64,6 +70,8 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
     config.cache_capacity = a.cache;
     config.max_body_bytes = a.max_body;
     config.request_timeout = Duration::from_millis(a.request_timeout_ms.max(1));
+    config.sample_every = Duration::from_secs(a.sample_seconds.max(1));
+    config.history_len = a.history.max(1);
     let listen = Listen {
         tcp: (!a.no_tcp).then_some(a.listen),
         socket: (!a.no_socket)

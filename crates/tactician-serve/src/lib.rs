@@ -8,6 +8,8 @@
 //! - [`metrics`]: Prometheus metrics through `prometheus-client`.
 //! - [`sysfs`]: thermal zones, the Pi firmware's throttling flags, process memory and CPU.
 //! - [`server`]: routes, listeners, and the watcher of the agent's `current` link.
+//! - [`history`]: a bounded history of latency, memory, CPU and temperature, and the last
+//!   errors, in `STATE/serve-status.json` for `tactician-device status`.
 //!
 //! ```no_run
 //! use tactician_serve::server::{Listen, ServeConfig, start};
@@ -23,6 +25,7 @@
 
 pub mod api;
 mod error;
+pub mod history;
 pub mod metrics;
 pub mod model;
 pub mod server;

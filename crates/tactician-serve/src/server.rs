@@ -4,7 +4,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -21,6 +21,7 @@ use crate::api::{
     ActRequest, ActResponse, BatchRequest, BatchResponse, BattleResult, ErrorBody, input,
 };
 use crate::error::{Error, Result};
+use crate::history::{Sample, ServeStatus};
 use crate::metrics::{AgreementLabels, BattleLabels, Metrics, SwitchLabels};
 use crate::model::{ActiveModel, Current, MAX_BATCH, current_version};
 use crate::sysfs::Sysfs;
@@ -46,6 +47,10 @@ pub struct ServeConfig {
     /// Longest time a request may take to arrive and be answered: a client that sends its
     /// body slowly gets a 408 and its connection closed, and holds nothing meanwhile.
     pub request_timeout: Duration,
+    /// Time between two samples of the history (`STATE/serve-status.json`).
+    pub sample_every: Duration,
+    /// Samples kept.
+    pub history_len: usize,
 }
 
 impl ServeConfig {
@@ -60,6 +65,8 @@ impl ServeConfig {
             max_body_bytes: 1 << 20,
             window: 1024,
             request_timeout: Duration::from_secs(10),
+            sample_every: Duration::from_secs(10),
+            history_len: 360,
         }
     }
 }
@@ -78,6 +85,11 @@ pub struct Shared {
     throttled: AtomicBool,
     recent: Mutex<VecDeque<f64>>,
     battles: Mutex<(HashMap<String, String>, VecDeque<String>)>,
+    status: Mutex<ServeStatus>,
+    decisions_since: AtomicU64,
+    errors_since: AtomicU64,
+    /// When the last sample was taken, and the process's CPU seconds then.
+    last_sample: Mutex<(Instant, Option<f64>)>,
 }
 
 impl Shared {
@@ -90,6 +102,14 @@ impl Shared {
             throttled: AtomicBool::new(false),
             recent: Mutex::new(VecDeque::new()),
             battles: Mutex::new((HashMap::new(), VecDeque::new())),
+            status: Mutex::new(ServeStatus {
+                started_unix: crate::history::now(),
+                sample_seconds: config.sample_every.as_secs().max(1),
+                ..ServeStatus::default()
+            }),
+            decisions_since: AtomicU64::new(0),
+            errors_since: AtomicU64::new(0),
+            last_sample: Mutex::new((Instant::now(), None)),
             config,
         });
         if let Some(model) =
@@ -168,6 +188,7 @@ impl Shared {
             Some(v[v.len() / 2])
         });
         let baseline = self.current.get().and_then(|m| m.baseline_p50_us);
+        self.sample(p50);
         if let Some(p50) = p50 {
             self.metrics.recent_p50.set(p50);
             let degraded =
@@ -176,7 +197,67 @@ impl Shared {
         }
     }
 
-    fn observe(&self, seconds: f64) {
+    /// Takes a sample of the history when one is due, and writes the status file.
+    fn sample(&self, p50: Option<f64>) {
+        let Ok(mut last) = self.last_sample.lock() else {
+            return;
+        };
+        let first = last.1.is_none();
+        if !first && last.0.elapsed() < self.config.sample_every {
+            return;
+        }
+        let p99 = self.recent.lock().ok().and_then(|r| {
+            let mut v: Vec<f64> = r.iter().copied().collect();
+            if v.len() < 16 {
+                return None;
+            }
+            v.sort_by(f64::total_cmp);
+            Some(v[(v.len() - 1) * 99 / 100])
+        });
+        let process = self.sysfs.process();
+        let cpu_percent = match (last.1, process.cpu_seconds) {
+            (Some(before), Some(now)) if !first => {
+                let wall = last.0.elapsed().as_secs_f64();
+                (wall > 0.0).then(|| 100.0 * (now - before) / wall)
+            }
+            _ => None,
+        };
+        *last = (Instant::now(), process.cpu_seconds.or(Some(0.0)));
+        drop(last);
+        let zones = self.sysfs.thermal_zones();
+        let temperature_c = zones
+            .iter()
+            .find(|z| z.kind == "cpu-thermal")
+            .or(zones.first())
+            .map(|z| z.celsius);
+        let sample = Sample {
+            unix: crate::history::now(),
+            decisions: self.decisions_since.swap(0, Ordering::Relaxed),
+            errors: self.errors_since.swap(0, Ordering::Relaxed),
+            p50_us: p50.map(|s| s * 1e6),
+            p99_us: p99.map(|s| s * 1e6),
+            rss_bytes: process.resident_bytes,
+            cpu_percent,
+            temperature_c,
+            throttled: self.sysfs.throttled().map(|t| t.slowed_now()),
+        };
+        let Ok(mut status) = self.status.lock() else {
+            return;
+        };
+        status.model_version = self.current.get().map(|m| m.version.clone());
+        status.push(sample, self.config.history_len);
+        // A read-only or full state folder costs the history, never a request.
+        let _ = status.save(&self.config.state);
+    }
+
+    /// The history so far.
+    pub fn status(&self) -> ServeStatus {
+        self.status.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Records the model's time for `decisions` decisions taken together.
+    fn observe(&self, seconds: f64, decisions: u64) {
+        self.decisions_since.fetch_add(decisions, Ordering::Relaxed);
         self.metrics
             .decision(seconds, self.throttled.load(Ordering::Relaxed));
         if let Ok(mut r) = self.recent.lock() {
@@ -241,6 +322,10 @@ fn answer(
         Ok(r) => r,
         Err(e) => {
             shared.metrics.error(e.kind);
+            shared.errors_since.fetch_add(1, Ordering::Relaxed);
+            if let Ok(mut status) = shared.status.lock() {
+                status.error(e.kind, &e.message);
+            }
             json(
                 e.status,
                 &ErrorBody {
@@ -318,7 +403,7 @@ async fn act(
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "model", e.to_string())
             })?;
         let (action, probabilities, value, cached, seconds) = out;
-        shared.observe(seconds);
+        shared.observe(seconds, 1);
         if cached {
             shared.metrics.cache_hits.inc();
         } else {
@@ -382,7 +467,7 @@ async fn act_batch(
             .map_err(|e| {
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "model", e.to_string())
             })?;
-        shared.observe(seconds);
+        shared.observe(seconds, n as u64);
         for r in &req.requests {
             if let Some(id) = &r.battle_id {
                 shared.remember_battle(id, &m.version);

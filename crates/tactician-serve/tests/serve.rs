@@ -670,3 +670,52 @@ fn the_grafana_dashboard_queries_metrics_the_server_exports() {
         );
     }
 }
+
+/// The server keeps a bounded history of samples and the last errors in the state folder.
+#[test]
+fn the_history_of_samples_and_errors_is_kept_in_the_state_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path();
+    install(state, "1.0.0", 1, 5.0);
+    activate(state, "1.0.0");
+    let mut config = ServeConfig::new(state);
+    config.poll = Duration::from_millis(10);
+    config.sample_every = Duration::from_millis(30);
+    config.history_len = 5;
+    let listen = Listen {
+        tcp: Some("127.0.0.1:0".parse().unwrap()),
+        socket: None,
+    };
+    let running = start(config, &listen, 2).unwrap();
+    let mut c = tcp(running.tcp.unwrap());
+    let n = SkirmishEncoder::feature_spec().num_features();
+    let body = json!({"features": vec![0.3; n], "legal": vec![true; NUM_ACTIONS]});
+    let start_at = Instant::now();
+    while start_at.elapsed() < Duration::from_millis(400) {
+        assert_eq!(c.json("POST", "/v1/act", &body).0, 200);
+    }
+    assert_eq!(
+        c.json("POST", "/v1/act", &json!({"features": [1.0]})).0,
+        400
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    let status = tactician_serve::history::ServeStatus::load(state).expect("no status file");
+    assert_eq!(status.model_version.as_deref(), Some("1.0.0"));
+    assert_eq!(status.samples.len(), 5, "bounded to history_len");
+    assert!(status.samples.iter().any(|s| s.decisions > 0), "{status:?}");
+    assert!(
+        status.samples.iter().any(|s| s.p50_us.is_some()),
+        "{status:?}"
+    );
+    assert!(
+        status.samples.iter().all(|s| s.rss_bytes.is_some()),
+        "{status:?}"
+    );
+    assert_eq!(status.errors.len(), 1);
+    assert_eq!(status.errors[0].kind, "bad_mask");
+    assert!(
+        status.to_text().contains("decision p50"),
+        "{}",
+        status.to_text()
+    );
+}
