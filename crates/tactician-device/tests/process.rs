@@ -55,6 +55,17 @@ fn assert_active_valid(state: &Path, allowed: &[&str], what: &str) -> String {
     version
 }
 
+/// The device binary with `args`, its output discarded.
+fn spawn_quiet(args: &[&std::ffi::OsStr]) -> std::process::Child {
+    Command::new(EXE)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 fn update(state: &Path) -> std::process::Output {
     Command::new(EXE)
         .args(["update", "--state"])
@@ -87,14 +98,7 @@ fn an_update_killed_at_any_moment_leaves_a_working_model() {
     for i in 0..steps {
         let delay = whole * i / steps;
         let state = fresh(&format!("kill-{i}"));
-        let mut child = Command::new(EXE)
-            .args(["update", "--state"])
-            .arg(&state)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_quiet(&["update".as_ref(), "--state".as_ref(), state.as_os_str()]);
         std::thread::sleep(delay);
         child.kill().unwrap();
         let status = child.wait().unwrap();
@@ -227,4 +231,151 @@ fn an_update_on_a_full_disk_keeps_the_active_model() {
     assert!(full > 0, "the smallest disk was not full");
     assert!(fits, "the update never fitted");
     println!("full disk: {full} sizes too small, then the update fitted");
+}
+
+/// POSTs `body` to `path` over a kept-alive connection; returns the status and the body.
+fn post(
+    reader: &mut std::io::BufReader<std::net::TcpStream>,
+    path: &str,
+    body: &str,
+) -> (u16, String) {
+    use std::io::{BufRead, Read, Write};
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    reader.get_mut().write_all(request.as_bytes()).unwrap();
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    let status = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let mut length = 0;
+    loop {
+        line.clear();
+        reader.read_line(&mut line).unwrap();
+        match line.trim_end().split_once(':') {
+            Some((k, v)) if k.eq_ignore_ascii_case("content-length") => {
+                length = v.trim().parse().unwrap()
+            }
+            None => break,
+            _ => {}
+        }
+    }
+    let mut out = vec![0; length];
+    reader.read_exact(&mut out).unwrap();
+    (status, String::from_utf8(out).unwrap())
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// A `tactician-device serve` process under four concurrent clients while the agent's own
+/// commands activate 1.1.0 (`update`) and roll back to 1.0.0 (`rollback`): no request fails,
+/// both versions answer, and the server's resident memory stays bounded.
+#[test]
+fn serving_under_load_survives_an_activation_and_a_rollback() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let (_s, template) = template();
+    let state = template.clone();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut server = spawn_quiet(&[
+        "serve".as_ref(),
+        "--no-socket".as_ref(),
+        "--poll-ms".as_ref(),
+        "20".as_ref(),
+        "--threads".as_ref(),
+        "2".as_ref(),
+        "--listen".as_ref(),
+        listen.as_ref(),
+        "--state".as_ref(),
+        state.as_os_str(),
+    ]);
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let start = Instant::now();
+    while std::net::TcpStream::connect(addr).is_err() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "serve did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let body = serde_json::json!({"features": vec![0.25; FEATURES], "legal": vec![true; ACTIONS]})
+        .to_string();
+    let connect = || {
+        let s = std::net::TcpStream::connect(addr).unwrap();
+        s.set_nodelay(true).unwrap();
+        std::io::BufReader::new(s)
+    };
+    let mut warm = connect();
+    for _ in 0..200 {
+        assert_eq!(post(&mut warm, "/v1/act", &body).0, 200);
+    }
+    let rss_before = rss_kib(server.id());
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            let (stop, body) = (stop.clone(), body.clone());
+            let mut c = connect();
+            std::thread::spawn(move || {
+                let (mut ok, mut failed, mut v110, mut times) = (0u64, 0u64, 0u64, Vec::new());
+                while !stop.load(Ordering::Relaxed) {
+                    let t = Instant::now();
+                    let (status, answer) = post(&mut c, "/v1/act", &body);
+                    times.push(t.elapsed().as_secs_f64());
+                    if status == 200 {
+                        ok += 1;
+                        v110 += u64::from(answer.contains("\"model_version\":\"1.1.0\""));
+                    } else {
+                        failed += 1;
+                    }
+                }
+                (ok, failed, v110, times)
+            })
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let o = update(&state);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let o = Command::new(EXE)
+        .args(["rollback", "--state"])
+        .arg(&state)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    stop.store(true, Ordering::Relaxed);
+    let (mut ok, mut failed, mut v110, mut times) = (0, 0, 0, Vec::new());
+    for c in clients {
+        let (o, f, v, t) = c.join().unwrap();
+        (ok, failed, v110) = (ok + o, failed + f, v110 + v);
+        times.extend(t);
+    }
+    let rss_after = rss_kib(server.id());
+    let _ = server.kill();
+    let _ = server.wait();
+    times.sort_by(f64::total_cmp);
+    let p99 = times[(times.len() - 1) * 99 / 100] * 1e6;
+    println!(
+        "serving under load: {ok} answered ({v110} by 1.1.0), {failed} failed, p99 {p99:.0} µs; \
+         resident {rss_before} KiB before, {rss_after} KiB after"
+    );
+    assert_eq!(failed, 0);
+    assert!(
+        v110 > 0 && v110 < ok,
+        "both versions must answer: {v110} of {ok}"
+    );
+    assert_eq!(assert_consistent(&state).as_deref(), Some("1.0.0"));
+    assert!(rss_after < 16 * 1024, "{rss_after} KiB resident");
 }
