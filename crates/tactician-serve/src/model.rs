@@ -102,16 +102,6 @@ impl ActiveModel {
         self.pool.lock().map_err(|_| Error::Poisoned)?.push(policy);
         Ok(out)
     }
-
-    /// Cache hits and misses summed over the pooled policies.
-    pub fn cache_counts(&self) -> (u64, u64) {
-        self.pool.lock().map_or((0, 0), |pool| {
-            pool.iter().fold((0, 0), |(h, m), p| {
-                let s = p.cache_stats();
-                (h + s.hits, m + s.misses)
-            })
-        })
-    }
 }
 
 /// The version the state folder's `current` link names.
