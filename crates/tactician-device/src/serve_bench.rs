@@ -7,7 +7,7 @@
 //! process before and after a load. The decision cache is off so every request runs the model.
 //! Clients are plain HTTP/1.1 over one kept-alive connection each, in this process.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
@@ -21,6 +21,7 @@ use serde::Serialize;
 use tactician_game::{Battle, GameConfig, SkirmishEncoder};
 use tactician_runtime::{Policy, PolicyOptions};
 use tactician_serve::api::ActRequest;
+use tactician_serve::client::{Conn, tcp};
 use tactician_serve::server::{Listen, ServeConfig, Shared, router, start_app};
 
 /// Flags of `tactician-device serve-bench`.
@@ -72,64 +73,6 @@ struct Report {
     server_rss_after_bytes: Option<u64>,
 }
 
-/// A kept-alive HTTP/1.1 connection.
-struct Conn<S> {
-    reader: BufReader<S>,
-    head: Vec<u8>,
-}
-
-impl<S: Read + Write> Conn<S> {
-    fn new(s: S) -> Self {
-        Conn {
-            reader: BufReader::new(s),
-            head: Vec::new(),
-        }
-    }
-
-    fn post(&mut self, path: &str, body: &[u8]) -> anyhow::Result<u16> {
-        self.head.clear();
-        write!(
-            self.head,
-            "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\n\r\n",
-            body.len()
-        )?;
-        self.head.extend_from_slice(body);
-        let s = self.reader.get_mut();
-        s.write_all(&self.head)?;
-        let mut line = String::new();
-        self.reader.read_line(&mut line)?;
-        let status: u16 = line
-            .split_whitespace()
-            .nth(1)
-            .context("no status line")?
-            .parse()?;
-        let mut length = 0usize;
-        loop {
-            line.clear();
-            self.reader.read_line(&mut line)?;
-            let h = line.trim_end();
-            if h.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = h.split_once(':')
-                && k.eq_ignore_ascii_case("content-length")
-            {
-                length = v.trim().parse()?;
-            }
-        }
-        let mut body = vec![0; length];
-        self.reader.read_exact(&mut body)?;
-        Ok(status)
-    }
-}
-
-fn tcp(addr: SocketAddr) -> anyhow::Result<Conn<TcpStream>> {
-    let s = TcpStream::connect(addr)?;
-    s.set_nodelay(true)?;
-    Ok(Conn::new(s))
-}
-
 fn percentiles(mut v: Vec<f64>) -> (f64, f64) {
     v.sort_by(f64::total_cmp);
     let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize] * 1e6;
@@ -144,12 +87,12 @@ fn time_requests<S: Read + Write>(
     n: usize,
 ) -> anyhow::Result<(f64, f64)> {
     for b in bodies.iter().cycle().take(n / 10 + 1) {
-        conn.post(path, b)?;
+        conn.send("POST", path, b)?;
     }
     let mut times = Vec::with_capacity(n);
     for b in bodies.iter().cycle().take(n) {
         let t = Instant::now();
-        let status = conn.post(path, b)?;
+        let (status, _) = conn.send("POST", path, b)?;
         times.push(t.elapsed().as_secs_f64());
         if status != 200 {
             bail!("{path} answered {status}");
@@ -178,7 +121,7 @@ fn throughput(
                         if Instant::now() >= deadline {
                             break;
                         }
-                        if conn.post(path, b)? != 200 {
+                        if conn.send("POST", path, b)?.0 != 200 {
                             bail!("{path} failed under load");
                         }
                         n += 1;

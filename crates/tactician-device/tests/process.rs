@@ -233,38 +233,6 @@ fn an_update_on_a_full_disk_keeps_the_active_model() {
     println!("full disk: {full} sizes too small, then the update fitted");
 }
 
-/// POSTs `body` to `path` over a kept-alive connection; returns the status and the body.
-fn post(
-    reader: &mut std::io::BufReader<std::net::TcpStream>,
-    path: &str,
-    body: &str,
-) -> (u16, String) {
-    use std::io::{BufRead, Read, Write};
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    reader.get_mut().write_all(request.as_bytes()).unwrap();
-    let mut line = String::new();
-    reader.read_line(&mut line).unwrap();
-    let status = line.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let mut length = 0;
-    loop {
-        line.clear();
-        reader.read_line(&mut line).unwrap();
-        match line.trim_end().split_once(':') {
-            Some((k, v)) if k.eq_ignore_ascii_case("content-length") => {
-                length = v.trim().parse().unwrap()
-            }
-            None => break,
-            _ => {}
-        }
-    }
-    let mut out = vec![0; length];
-    reader.read_exact(&mut out).unwrap();
-    (status, String::from_utf8(out).unwrap())
-}
-
 fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap()
@@ -312,14 +280,13 @@ fn serving_under_load_survives_an_activation_and_a_rollback() {
     }
     let body = serde_json::json!({"features": vec![0.25; FEATURES], "legal": vec![true; ACTIONS]})
         .to_string();
-    let connect = || {
-        let s = std::net::TcpStream::connect(addr).unwrap();
-        s.set_nodelay(true).unwrap();
-        std::io::BufReader::new(s)
-    };
+    let connect = || tactician_serve::client::tcp(addr).unwrap();
     let mut warm = connect();
     for _ in 0..200 {
-        assert_eq!(post(&mut warm, "/v1/act", &body).0, 200);
+        assert_eq!(
+            warm.send("POST", "/v1/act", body.as_bytes()).unwrap().0,
+            200
+        );
     }
     let rss_before = rss_kib(server.id());
     let stop = Arc::new(AtomicBool::new(false));
@@ -331,7 +298,8 @@ fn serving_under_load_survives_an_activation_and_a_rollback() {
                 let (mut ok, mut failed, mut v110, mut times) = (0u64, 0u64, 0u64, Vec::new());
                 while !stop.load(Ordering::Relaxed) {
                     let t = Instant::now();
-                    let (status, answer) = post(&mut c, "/v1/act", &body);
+                    let (status, answer) = c.send("POST", "/v1/act", body.as_bytes()).unwrap();
+                    let answer = String::from_utf8(answer).unwrap();
                     times.push(t.elapsed().as_secs_f64());
                     if status == 200 {
                         ok += 1;

@@ -195,6 +195,106 @@ pub fn record(
     })
 }
 
+/// Why a list of actions does not make a battle.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ActionsError {
+    /// An action is illegal where it was played.
+    #[error(transparent)]
+    Illegal(#[from] RecordError),
+    /// An index names no action.
+    #[error("action {action} at decision {turn} is not an action index")]
+    Unknown {
+        /// The decision.
+        turn: u32,
+        /// The index given.
+        action: u32,
+    },
+    /// The battle is not over when the list ends.
+    #[error("the battle is not over after the {0} actions given")]
+    TooShort(usize),
+    /// The battle ended before the list did.
+    #[error("the battle ended after {played} actions, {extra} more were given")]
+    TooLong {
+        /// Actions the battle took.
+        played: usize,
+        /// Actions left over.
+        extra: usize,
+    },
+}
+
+/// Plays back a list of actions (by index, both sides in turn order) from `seed`, as a
+/// strategy-less record: how a device that served some of a battle's decisions records the
+/// whole battle once the game reports its seed and every action. `names` label the two sides.
+pub fn record_actions(
+    seed: u64,
+    config: GameConfig,
+    names: [&'static str; 2],
+    actions: &[u32],
+    wall: WallClock,
+) -> Result<SkirmishRecord, ActionsError> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    struct Playback {
+        name: &'static str,
+        actions: Arc<[u32]>,
+        next: Arc<AtomicUsize>,
+        problem: Arc<Mutex<Option<ActionsError>>>,
+    }
+    impl Strategy for Playback {
+        fn name(&self) -> &'static str {
+            self.name
+        }
+        fn choose(&mut self, battle: &Battle, legal: crate::Legal) -> Action {
+            let i = self.next.fetch_add(1, Ordering::Relaxed);
+            let fallback = (0..crate::NUM_ACTIONS)
+                .find(|&a| legal.contains_index(a))
+                .and_then(Action::from_index)
+                .unwrap_or(Action::Wait);
+            let problem = match self.actions.get(i) {
+                None => Some(ActionsError::TooShort(self.actions.len())),
+                Some(&a) => match Action::from_index(a as usize) {
+                    Some(action) => return action,
+                    None => Some(ActionsError::Unknown {
+                        turn: battle.turn(),
+                        action: a,
+                    }),
+                },
+            };
+            if let Ok(mut p) = self.problem.lock()
+                && p.is_none()
+            {
+                *p = problem;
+            }
+            fallback
+        }
+    }
+    let list: Arc<[u32]> = actions.into();
+    let next = Arc::new(AtomicUsize::new(0));
+    let problem = Arc::new(Mutex::new(None));
+    let mut players = names.map(|name| Playback {
+        name,
+        actions: list.clone(),
+        next: next.clone(),
+        problem: problem.clone(),
+    });
+    let [a, b] = &mut players;
+    let rec = record(seed, config, [a, b], wall);
+    // A list that ran out or named no action explains any later illegal move.
+    if let Some(p) = problem.lock().ok().and_then(|mut p| p.take()) {
+        return Err(p);
+    }
+    let rec = rec?;
+    let played = rec.decisions.len();
+    if played < actions.len() {
+        return Err(ActionsError::TooLong {
+            played,
+            extra: actions.len() - played,
+        });
+    }
+    Ok(rec)
+}
+
 /// A recorded fact of a decision that [`replay`] checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -443,3 +543,68 @@ fn side_name(side: &SideInfo) -> &str {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod actions_tests {
+    use super::*;
+
+    #[test]
+    fn a_battle_played_back_from_its_actions_is_the_same_battle() {
+        let mut a = crate::strategy::by_name("aggressive", 1).unwrap();
+        let mut b = crate::strategy::by_name("defensive", 2).unwrap();
+        let original = record(
+            9,
+            GameConfig::default(),
+            [&mut *a, &mut *b],
+            WallClock::Zero,
+        )
+        .unwrap();
+        let actions: Vec<u32> = original.decisions.iter().map(|d| d.action).collect();
+        let back = record_actions(
+            9,
+            GameConfig::default(),
+            ["x", "y"],
+            &actions,
+            WallClock::Zero,
+        )
+        .unwrap();
+        assert_eq!(back.decisions, original.decisions);
+        assert_eq!(back.outcome, original.outcome);
+        assert!(replay(&back).is_ok());
+        // One action short, one too many, an unknown index, an illegal one.
+        let short = record_actions(
+            9,
+            GameConfig::default(),
+            ["x", "y"],
+            &actions[..actions.len() - 1],
+            WallClock::Zero,
+        );
+        assert!(matches!(short, Err(ActionsError::TooShort(_))), "{short:?}");
+        let mut long = actions.clone();
+        long.push(0);
+        let err = record_actions(9, GameConfig::default(), ["x", "y"], &long, WallClock::Zero);
+        assert!(
+            matches!(err, Err(ActionsError::TooLong { extra: 1, .. })),
+            "{err:?}"
+        );
+        let mut unknown = actions.clone();
+        unknown[0] = 999;
+        let err = record_actions(
+            9,
+            GameConfig::default(),
+            ["x", "y"],
+            &unknown,
+            WallClock::Zero,
+        );
+        assert!(
+            matches!(
+                err,
+                Err(ActionsError::Unknown {
+                    turn: 0,
+                    action: 999
+                })
+            ),
+            "{err:?}"
+        );
+    }
+}

@@ -387,6 +387,49 @@ fn transfer_error(what: &str, out: &Output) -> Error {
     }
 }
 
+/// Copies the folder `remote` of the device (its files, not deeper) into `local` with rsync
+/// over ssh. Returns the files copied.
+pub fn fetch_dir(
+    from: &SshDestination,
+    opts: &SshOptions,
+    remote: &str,
+    local: &std::path::Path,
+) -> Result<usize> {
+    if remote.is_empty() || !remote.chars().all(safe_path_char) {
+        return Err(Error::Invalid {
+            reason: format!("{remote:?}: use letters, digits and . _ - + / only in device paths"),
+        });
+    }
+    std::fs::create_dir_all(local).map_err(|e| Error::io("create", local, e))?;
+    let mut cmd = Command::new(opts.rsync_program());
+    cmd.args(["--recursive", "--times", "--out-format=%n"])
+        .arg("-e")
+        .arg(opts.rsync_shell(from)?);
+    if let Some(kib) = opts.bwlimit_kib {
+        cmd.arg(format!("--bwlimit={kib}"));
+    }
+    let mut dest = local.as_os_str().to_owned();
+    dest.push("/");
+    cmd.arg(format!(
+        "{}:{}/",
+        from.login(),
+        remote.trim_end_matches('/')
+    ))
+    .arg(dest)
+    .stdin(Stdio::null());
+    let out = run(cmd, "rsync")?;
+    if !out.status.success() {
+        return Err(transfer_error(
+            &format!("copying {remote} from {}", from.login()),
+            &out,
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.ends_with('/') && !l.trim().is_empty())
+        .count())
+}
+
 /// Reads a file on the device: `None` when it does not exist. `sudo` runs the read with
 /// `sudo -n` (a state folder the agent's service keeps private).
 pub fn read_remote(

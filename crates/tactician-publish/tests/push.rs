@@ -287,6 +287,18 @@ fn a_push_over_ssh_installs_and_an_interrupted_one_installs_nothing() {
             .any(|d| d.action == "activate" && d.outcome == "ok"),
         "{deployments:?}"
     );
+    // Battle logs come back the same way (`tactician pull --from ssh://...`).
+    let logs = s.state.join("battles");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::write(logs.join("part-00000.jsonl"), b"{\"a\":1}\n{\"a\":2}\n").unwrap();
+    let pulled = s.tmp.path().join("pulled");
+    let n =
+        tactician_publish::push::fetch_dir(&to, &opts, logs.to_str().unwrap(), &pulled).unwrap();
+    assert_eq!(n, 1);
+    assert_eq!(
+        std::fs::read(pulled.join("part-00000.jsonl")).unwrap(),
+        std::fs::read(logs.join("part-00000.jsonl")).unwrap()
+    );
     let missing = s.tmp.path().join("pi/nothing-here.json");
     assert_eq!(
         read_remote(&to, &opts, missing.to_str().unwrap(), false).unwrap(),

@@ -112,6 +112,19 @@ pub struct BatchResponse {
 pub struct BattleResult {
     /// `win`, `loss` or `draw`, for the side the device played.
     pub result: String,
+    /// For the built-in game: the battle's seed. With `actions` and `device_side`, the device
+    /// plays the battle back and keeps it as a battle log record for training.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Every action of the battle, both sides, in turn order (action indices).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actions: Option<Vec<u32>>,
+    /// The side (0 or 1) the device played.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_side: Option<u8>,
+    /// The battle's rules, when not the default ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<tactician_game::GameConfig>,
     /// How many of the device's decisions the game's own reference (its scripted AI, a human)
     /// agreed with, when the game measures it.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -8,6 +8,8 @@
 //! - [`metrics`]: Prometheus metrics through `prometheus-client`.
 //! - [`sysfs`]: thermal zones, the Pi firmware's throttling flags, process memory and CPU.
 //! - [`server`]: routes, listeners, and the watcher of the agent's `current` link.
+//! - [`client`]: a minimal kept-alive HTTP/1.1 client, for measuring and testing the server.
+//! - [`battlelog`]: the battles the device played, as rotated, bounded battle logs.
 //! - [`history`]: a bounded history of latency, memory, CPU and temperature, and the last
 //!   errors, in `STATE/serve-status.json` for `tactician-device status`.
 //!
@@ -24,6 +26,8 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod battlelog;
+pub mod client;
 mod error;
 pub mod history;
 pub mod metrics;

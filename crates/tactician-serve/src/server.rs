@@ -20,6 +20,7 @@ use serde::Serialize;
 use crate::api::{
     ActRequest, ActResponse, BatchRequest, BatchResponse, BattleResult, ErrorBody, input,
 };
+use crate::battlelog::BattleLog;
 use crate::error::{Error, Result};
 use crate::history::{Sample, ServeStatus};
 use crate::metrics::{AgreementLabels, BattleLabels, Metrics, SwitchLabels};
@@ -51,6 +52,10 @@ pub struct ServeConfig {
     pub sample_every: Duration,
     /// Samples kept.
     pub history_len: usize,
+    /// Battle log files are rotated at this size, bytes.
+    pub log_part_bytes: u64,
+    /// The battle logs are kept under this total, bytes (the oldest files go first).
+    pub log_total_bytes: u64,
 }
 
 impl ServeConfig {
@@ -67,12 +72,22 @@ impl ServeConfig {
             request_timeout: Duration::from_secs(10),
             sample_every: Duration::from_secs(10),
             history_len: 360,
+            log_part_bytes: 1 << 20,
+            log_total_bytes: 64 << 20,
         }
     }
 }
 
 /// Battles remembered for their results.
 const MAX_BATTLES: usize = 10_000;
+
+/// What the server remembers of a battle until its result: the model that played and the
+/// decisions it served from game states (turn, action).
+#[derive(Debug, Clone, Default)]
+struct BattleEntry {
+    version: String,
+    served: Vec<(u32, u32)>,
+}
 
 /// What every handler shares.
 #[derive(Debug)]
@@ -84,7 +99,8 @@ pub struct Shared {
     sysfs: Sysfs,
     throttled: AtomicBool,
     recent: Mutex<VecDeque<f64>>,
-    battles: Mutex<(HashMap<String, String>, VecDeque<String>)>,
+    battles: Mutex<(HashMap<String, BattleEntry>, VecDeque<String>)>,
+    battle_log: BattleLog,
     status: Mutex<ServeStatus>,
     decisions_since: AtomicU64,
     errors_since: AtomicU64,
@@ -102,6 +118,11 @@ impl Shared {
             throttled: AtomicBool::new(false),
             recent: Mutex::new(VecDeque::new()),
             battles: Mutex::new((HashMap::new(), VecDeque::new())),
+            battle_log: BattleLog::new(
+                &config.state,
+                config.log_part_bytes,
+                config.log_total_bytes,
+            ),
             status: Mutex::new(ServeStatus {
                 started_unix: crate::history::now(),
                 sample_seconds: config.sample_every.as_secs().max(1),
@@ -268,16 +289,19 @@ impl Shared {
         }
     }
 
-    fn remember_battle(&self, id: &str, version: &str) {
+    fn remember_battle(&self, id: &str, version: &str, served: Option<(u32, u32)>) {
         if let Ok(mut b) = self.battles.lock() {
             let (map, order) = &mut *b;
-            if map.insert(id.to_string(), version.to_string()).is_none() {
+            let entry = map.entry(id.to_string()).or_insert_with(|| {
                 order.push_back(id.to_string());
-                if order.len() > MAX_BATTLES
-                    && let Some(old) = order.pop_front()
-                {
-                    map.remove(&old);
-                }
+                BattleEntry::default()
+            });
+            entry.version = version.to_string();
+            entry.served.extend(served);
+            if order.len() > MAX_BATTLES
+                && let Some(old) = order.pop_front()
+            {
+                map.remove(&old);
             }
         }
     }
@@ -410,7 +434,11 @@ async fn act(
             shared.metrics.cache_misses.inc();
         }
         if let Some(id) = &req.battle_id {
-            shared.remember_battle(id, &m.version);
+            let served = req
+                .state
+                .as_ref()
+                .map(|st| (st.snapshot.turn, action as u32));
+            shared.remember_battle(id, &m.version, served);
         }
         Ok(json(
             StatusCode::OK,
@@ -470,7 +498,7 @@ async fn act_batch(
         shared.observe(seconds, n as u64);
         for r in &req.requests {
             if let Some(id) = &r.battle_id {
-                shared.remember_battle(id, &m.version);
+                shared.remember_battle(id, &m.version, None);
             }
         }
         let a = m.actions;
@@ -519,7 +547,7 @@ async fn battle_result(
                 "agreement.agreed exceeds agreement.total",
             ));
         }
-        let version = shared
+        let entry = shared
             .battles
             .lock()
             .ok()
@@ -531,6 +559,33 @@ async fn battle_result(
                     format!("no decision of battle {id:?} was served (or it is too old)"),
                 )
             })?;
+        let version = entry.version.clone();
+        let mut agreement = r.agreement;
+        let logged = match (r.seed, &r.actions) {
+            (Some(seed), Some(actions)) => {
+                let found = log_battle(&shared, &r, seed, actions)?;
+                // The device's served decisions against what the game played.
+                if agreement.is_none() && !entry.served.is_empty() {
+                    let agreed = entry
+                        .served
+                        .iter()
+                        .filter(|(turn, a)| found.get(*turn as usize) == Some(a))
+                        .count() as u64;
+                    agreement = Some(crate::api::Agreement {
+                        agreed,
+                        total: entry.served.len() as u64,
+                    });
+                }
+                true
+            }
+            (None, None) => false,
+            _ => {
+                return Err(ApiError::bad(
+                    "bad_result",
+                    "give `seed` and `actions` together (with `device_side`), or neither",
+                ));
+            }
+        };
         shared
             .metrics
             .battles
@@ -539,7 +594,7 @@ async fn battle_result(
                 result: r.result.clone(),
             })
             .inc();
-        if let Some(a) = r.agreement {
+        if let Some(a) = agreement {
             for (agreed, n) in [("true", a.agreed), ("false", a.total - a.agreed)] {
                 shared
                     .metrics
@@ -553,10 +608,117 @@ async fn battle_result(
         }
         Ok(json(
             StatusCode::OK,
-            &serde_json::json!({"battle": id, "model_version": version, "result": r.result}),
+            &serde_json::json!({
+                "battle": id,
+                "model_version": version,
+                "result": r.result,
+                "logged": logged,
+                "agreement": agreement,
+            }),
         ))
     })();
     answer(&shared, "battle_result", start, result)
+}
+
+/// Plays a reported battle back from its seed and actions, checks it ends as reported, and
+/// appends its record to the battle logs. Returns the actions.
+fn log_battle(
+    shared: &Shared,
+    r: &BattleResult,
+    seed: u64,
+    actions: &[u32],
+) -> std::result::Result<Vec<u32>, ApiError> {
+    let side = match r.device_side {
+        Some(s @ (0 | 1)) => s,
+        _ => {
+            return Err(ApiError::bad(
+                "bad_result",
+                "`device_side` (0 or 1) is needed to record the battle",
+            ));
+        }
+    };
+    let names = if side == 0 {
+        ["tactician-device", "game"]
+    } else {
+        ["game", "tactician-device"]
+    };
+    let record = tactician_game::record::record_actions(
+        seed,
+        r.rules.unwrap_or_default(),
+        names,
+        actions,
+        tactician_game::record::WallClock::Measured,
+    )
+    .map_err(|e| ApiError::bad("bad_battle", format!("the battle does not play back: {e}")))?;
+    let played = match record.outcome.winner {
+        None => "draw",
+        Some(w) if w == side => "win",
+        Some(_) => "loss",
+    };
+    if played != r.result {
+        return Err(ApiError::bad(
+            "bad_result",
+            format!(
+                "the actions given end in a {played} for side {side}, the result says {}",
+                r.result
+            ),
+        ));
+    }
+    let line = serde_json::to_vec(&record)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "log", e.to_string()))?;
+    shared.battle_log.append(&line).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "log",
+            format!("cannot append to the battle logs: {e}"),
+        )
+    })?;
+    Ok(actions.to_vec())
+}
+
+/// `GET /v1/logs`: the battle log files, oldest first, with their complete bytes.
+async fn logs(State(shared): State<Arc<Shared>>) -> Response {
+    let start = Instant::now();
+    let files: Vec<serde_json::Value> = crate::battlelog::parts(shared.battle_log.dir())
+        .iter()
+        .filter_map(|(p, _)| {
+            let name = p.file_name()?.to_str()?.to_string();
+            let bytes = crate::battlelog::complete_lines(p).ok()?.len();
+            Some(serde_json::json!({"name": name, "bytes": bytes}))
+        })
+        .collect();
+    answer(
+        &shared,
+        "logs",
+        start,
+        Ok(json(StatusCode::OK, &serde_json::json!({"files": files}))),
+    )
+}
+
+/// `GET /v1/logs/{name}`: one battle log file, up to its last complete record.
+async fn log_file(State(shared): State<Arc<Shared>>, UrlPath(name): UrlPath<String>) -> Response {
+    let start = Instant::now();
+    let result = (|| {
+        let known = crate::battlelog::parts(shared.battle_log.dir())
+            .into_iter()
+            .find(|(p, _)| p.file_name().and_then(|n| n.to_str()) == Some(name.as_str()));
+        let Some((path, _)) = known else {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_log",
+                format!("no battle log {name:?} (see GET /v1/logs)"),
+            ));
+        };
+        let bytes = crate::battlelog::complete_lines(&path)
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "log", e.to_string()))?;
+        Ok((
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/x-ndjson")],
+            bytes,
+        )
+            .into_response())
+    })();
+    answer(&shared, "log_file", start, result)
 }
 
 async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
@@ -668,6 +830,8 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/act", post(act))
         .route("/v1/act/batch", post(act_batch))
         .route("/v1/battles/{id}/result", post(battle_result))
+        .route("/v1/logs", get(logs))
+        .route("/v1/logs/{name}", get(log_file))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .fallback(not_found)

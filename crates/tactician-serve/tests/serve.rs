@@ -3,7 +3,7 @@
 //! requests get clear 4xx answers, metrics pass `promtool check metrics`, and a model switch
 //! under concurrent load fails no request.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
@@ -17,6 +17,7 @@ use tactician_export::{ExportOptions, Precision, export};
 use tactician_formats::model::{Activation, Mlp, ModelJson};
 use tactician_game::{ACTION_NAMES, Battle, GameConfig, NUM_ACTIONS, SkirmishEncoder};
 use tactician_runtime::{Policy, PolicyOptions};
+use tactician_serve::client::Conn;
 use tactician_serve::server::{Listen, Running, ServeConfig, start};
 
 /// A random network of the built-in game, exported as float32.
@@ -72,74 +73,24 @@ fn server(state: &Path, sysfs: Option<&Path>) -> Running {
     start(config, &listen, 2).unwrap()
 }
 
-/// A keep-alive HTTP/1.1 connection.
+/// A kept-alive connection whose answers are decoded for the assertions.
 struct Client<S> {
-    reader: BufReader<S>,
+    conn: Conn<S>,
 }
 
 fn tcp(addr: SocketAddr) -> Client<TcpStream> {
-    let s = TcpStream::connect(addr).unwrap();
-    s.set_nodelay(true).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    Client {
-        reader: BufReader::new(s),
-    }
+    let conn = tactician_serve::client::tcp(addr).unwrap();
+    Client { conn }
 }
 
 impl<S: Read + Write> Client<S> {
-    /// Sends a request; returns the status and the body.
     fn send(&mut self, method: &str, path: &str, body: &[u8]) -> (u16, String) {
-        let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\n\r\n",
-            body.len()
-        );
-        let s = self.reader.get_mut();
-        s.write_all(head.as_bytes()).unwrap();
-        s.write_all(body).unwrap();
-        s.flush().unwrap();
-        self.read()
-    }
-
-    fn read(&mut self) -> (u16, String) {
-        let mut line = String::new();
-        self.reader.read_line(&mut line).unwrap();
-        let status: u16 = line
-            .split_whitespace()
-            .nth(1)
-            .unwrap_or_else(|| panic!("no status line: {line:?}"))
-            .parse()
-            .unwrap();
-        let mut length = 0;
-        loop {
-            let mut h = String::new();
-            self.reader.read_line(&mut h).unwrap();
-            let h = h.trim_end();
-            if h.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = h.split_once(':')
-                && k.eq_ignore_ascii_case("content-length")
-            {
-                length = v.trim().parse().unwrap();
-            }
-        }
-        let mut body = vec![0; length];
-        self.reader.read_exact(&mut body).unwrap();
+        let (status, body) = self.conn.send(method, path, body).unwrap();
         (status, String::from_utf8(body).unwrap())
     }
 
     fn json(&mut self, method: &str, path: &str, body: &Value) -> (u16, Value) {
-        let bytes = if body.is_null() {
-            Vec::new()
-        } else {
-            body.to_string().into_bytes()
-        };
-        let (status, text) = self.send(method, path, &bytes);
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        self.conn.json(method, path, body).unwrap()
     }
 }
 
@@ -218,9 +169,7 @@ fn decisions_equal_the_runtimes_over_tcp_and_the_unix_socket() {
 
     // The Unix socket serves the same.
     let s = UnixStream::connect(state.join("serve.sock")).unwrap();
-    let mut u = Client {
-        reader: BufReader::new(s),
-    };
+    let mut u = Client { conn: Conn::new(s) };
     let (status, one) = u.json("POST", "/v1/act", &requests[0]);
     assert_eq!(
         (status, &one["action"]),
@@ -718,4 +667,86 @@ fn the_history_of_samples_and_errors_is_kept_in_the_state_folder() {
         "{}",
         status.to_text()
     );
+}
+
+/// Battles played through the API (the device on one side, a scripted strategy on the other)
+/// and reported with their seed and actions become battle log records the game's replay
+/// accepts, with the device's agreement computed from the decisions it served.
+#[test]
+fn reported_battles_become_battle_logs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path();
+    install(state, "1.0.0", 1, 5.0);
+    activate(state, "1.0.0");
+    let running = server(state, None);
+    let mut c = tcp(running.tcp.unwrap());
+    for seed in 0..4u64 {
+        let device_side = (seed % 2) as u8;
+        let id = format!("battle-{seed}");
+        let mut battle = Battle::new(seed, GameConfig::default());
+        let mut them = tactician_game::strategy::by_name("aggressive", seed).unwrap();
+        let mut actions = Vec::new();
+        while let Some(actor) = battle.actor() {
+            let action = if actor.side() == device_side {
+                let req = json!({
+                    "state": {"setup": battle.setup(), "snapshot": battle.snapshot()},
+                    "battle_id": id,
+                });
+                let (status, d) = c.json("POST", "/v1/act", &req);
+                assert_eq!(status, 200, "{d}");
+                tactician_game::Action::from_index(d["action"].as_u64().unwrap() as usize).unwrap()
+            } else {
+                them.choose(&battle, battle.legal())
+            };
+            actions.push(action.index() as u32);
+            battle.step(action).unwrap();
+        }
+        let result = match battle.outcome().unwrap().winner {
+            None => "draw",
+            Some(w) if w == device_side => "win",
+            Some(_) => "loss",
+        };
+        // A wrong result or a cut action list is refused, and nothing is logged for it.
+        let wrong = if result == "win" { "loss" } else { "win" };
+        let body =
+            json!({"result": wrong, "seed": seed, "actions": actions, "device_side": device_side});
+        let (status, r) = c.json("POST", &format!("/v1/battles/{id}/result"), &body);
+        assert_eq!(
+            (status, r["kind"].as_str()),
+            (400, Some("bad_result")),
+            "{r}"
+        );
+        let cut = &actions[..actions.len() - 1];
+        let body =
+            json!({"result": result, "seed": seed, "actions": cut, "device_side": device_side});
+        let (status, r) = c.json("POST", &format!("/v1/battles/{id}/result"), &body);
+        assert_eq!(
+            (status, r["kind"].as_str()),
+            (400, Some("bad_battle")),
+            "{r}"
+        );
+        let body =
+            json!({"result": result, "seed": seed, "actions": actions, "device_side": device_side});
+        let (status, r) = c.json("POST", &format!("/v1/battles/{id}/result"), &body);
+        assert_eq!(status, 200, "{r}");
+        assert_eq!(r["logged"], true);
+        // The game played every served decision: full agreement.
+        assert_eq!(r["agreement"]["agreed"], r["agreement"]["total"], "{r}");
+        assert!(r["agreement"]["total"].as_u64().unwrap() > 0);
+    }
+    let files = tactician_serve::battlelog::parts(&state.join("battles"));
+    assert_eq!(files.len(), 1);
+    let text = std::fs::read_to_string(&files[0].0).unwrap();
+    assert_eq!(text.lines().count(), 4);
+    for (seed, line) in text.lines().enumerate() {
+        let rec: tactician_game::record::SkirmishRecord = serde_json::from_str(line).unwrap();
+        assert_eq!(rec.seed, seed as u64);
+        let names: Vec<_> = rec
+            .sides
+            .iter()
+            .map(|s| s.strategy.clone().unwrap())
+            .collect();
+        assert_eq!(names[seed % 2], "tactician-device", "{names:?}");
+        tactician_game::record::replay(&rec).unwrap();
+    }
 }

@@ -168,6 +168,12 @@ pub enum Command {
     /// must be in known_hosts (or pass `-o StrictHostKeyChecking=accept-new`) and the login
     /// must use a key.
     Push(crate::cmd::deploy::PushArgs),
+    /// Bring the battle logs a device recorded to this machine, for `tactician ingest`.
+    ///
+    /// The device keeps the battles its game reported (seed, actions, result) as battle logs
+    /// in STATE/battles/; this copies their complete records from the state folder, the
+    /// device's server (http://host:port) or over SSH (ssh://user@host/var/lib/tactician).
+    Pull(crate::cmd::pull::PullArgs),
 }
 
 /// Flags of `tactician collect`.

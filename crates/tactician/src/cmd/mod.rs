@@ -11,6 +11,7 @@ pub mod export;
 mod ingest;
 mod pipeline;
 mod prepare;
+pub mod pull;
 mod serve_step;
 mod spec;
 mod stats;
@@ -51,6 +52,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Promote(args) => deploy::promote(args),
         Command::Registry(cmd) => deploy::registry_cmd(cmd),
         Command::Push(args) => deploy::push(args),
+        Command::Pull(args) => pull::run(args),
     }
 }
 
