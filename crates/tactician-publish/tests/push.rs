@@ -287,7 +287,7 @@ fn a_push_over_ssh_installs_and_an_interrupted_one_installs_nothing() {
             .any(|d| d.action == "activate" && d.outcome == "ok"),
         "{deployments:?}"
     );
-    // Battle logs come back the same way (`tactician pull --from ssh://...`).
+    // Battle logs come back the same way (`tactician pull ssh://...`).
     let logs = s.state.join("battles");
     std::fs::create_dir_all(&logs).unwrap();
     std::fs::write(logs.join("part-00000.jsonl"), b"{\"a\":1}\n{\"a\":2}\n").unwrap();

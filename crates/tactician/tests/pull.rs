@@ -96,7 +96,6 @@ fn battles_served_on_a_device_are_pulled_and_ingested() {
     let by_http = tmp.path().join("pulled-http");
     let o = tactician(&[
         "pull",
-        "--from",
         state.to_str().unwrap(),
         "--out",
         by_folder.to_str().unwrap(),
@@ -106,14 +105,7 @@ fn battles_served_on_a_device_are_pulled_and_ingested() {
     let report: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(report["records"], battles, "{report}");
     let url = format!("http://{addr}");
-    let o = tactician(&[
-        "pull",
-        "--from",
-        &url,
-        "--out",
-        by_http.to_str().unwrap(),
-        "--json",
-    ]);
+    let o = tactician(&["pull", &url, "--out", by_http.to_str().unwrap(), "--json"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let a = std::fs::read(by_folder.join("part-00000.jsonl")).unwrap();
     assert_eq!(a, std::fs::read(by_http.join("part-00000.jsonl")).unwrap());
@@ -137,7 +129,6 @@ fn battles_served_on_a_device_are_pulled_and_ingested() {
     // A device without logs: a clear error.
     let o = tactician(&[
         "pull",
-        "--from",
         tmp.path().to_str().unwrap(),
         "--out",
         by_folder.to_str().unwrap(),

@@ -14,7 +14,7 @@ use tactician_serve::battlelog::{FOLDER, complete_lines};
 pub struct PullArgs {
     /// The device: its state folder (a path), its server (http://host:port), or its state
     /// folder over SSH (ssh://[user@]host[:port]/var/lib/tactician, with rsync).
-    #[arg(long, value_name = "DEVICE")]
+    #[arg(value_name = "DEVICE")]
     from: String,
     /// The folder the logs go to (created if missing): part-*.jsonl files, as ingest reads
     /// them. Files pulled before stay; a file pulled again is replaced by its newer copy.
