@@ -22,7 +22,7 @@ use tactician_game::{Battle, GameConfig, SkirmishEncoder};
 use tactician_runtime::{Policy, PolicyOptions};
 use tactician_serve::api::ActRequest;
 use tactician_serve::client::{Conn, tcp};
-use tactician_serve::server::{Listen, ServeConfig, Shared, router, start_app};
+use tactician_serve::server::{Listen, ServeConfig, Shared, router_with, start_app};
 
 /// Flags of `tactician-device serve-bench`.
 #[derive(Debug, Args)]
@@ -79,26 +79,34 @@ fn percentiles(mut v: Vec<f64>) -> (f64, f64) {
     (at(0.5), at(0.99))
 }
 
-/// Times `n` sequential requests (after a warm-up of a tenth) over `conn`.
+/// Times `n` requests to each of `paths` over `conn` (after a warm-up of a tenth),
+/// alternating between them request by request so that both see the same machine: the
+/// comparison is paired, not two runs minutes apart. Returns (p50, p99) per path.
 fn time_requests<S: Read + Write>(
     conn: &mut Conn<S>,
-    path: &str,
+    paths: [&str; 2],
     bodies: &[Vec<u8>],
     n: usize,
-) -> anyhow::Result<(f64, f64)> {
+) -> anyhow::Result<[(f64, f64); 2]> {
     for b in bodies.iter().cycle().take(n / 10 + 1) {
-        conn.send("POST", path, b)?;
-    }
-    let mut times = Vec::with_capacity(n);
-    for b in bodies.iter().cycle().take(n) {
-        let t = Instant::now();
-        let (status, _) = conn.send("POST", path, b)?;
-        times.push(t.elapsed().as_secs_f64());
-        if status != 200 {
-            bail!("{path} answered {status}");
+        for path in paths {
+            conn.send("POST", path, b)?;
         }
     }
-    Ok(percentiles(times))
+    let mut times = [Vec::with_capacity(n), Vec::with_capacity(n)];
+    for (i, b) in bodies.iter().cycle().take(n).enumerate() {
+        // Alternate which goes first, too.
+        for k in [i % 2, 1 - i % 2] {
+            let t = Instant::now();
+            let (status, _) = conn.send("POST", paths[k], b)?;
+            times[k].push(t.elapsed().as_secs_f64());
+            if status != 200 {
+                bail!("{} answered {status}", paths[k]);
+            }
+        }
+    }
+    let [a, b] = times;
+    Ok([percentiles(a), percentiles(b)])
 }
 
 /// Requests per second of `clients` connections hammering `path` for `seconds`.
@@ -255,7 +263,7 @@ pub fn run(a: ServeBenchArgs) -> anyhow::Result<()> {
             "model_version": model.version, "latency_us": 0.0, "cached": false,
         }))?
     };
-    let app = router(shared.clone()).route(
+    let floor = axum::Router::new().route(
         "/floor",
         post(move |body: axum::body::Bytes| {
             let constant = constant.clone();
@@ -268,6 +276,8 @@ pub fn run(a: ServeBenchArgs) -> anyhow::Result<()> {
             }
         }),
     );
+    // The floor goes through the same limits and deadline as the API.
+    let app = router_with(shared.clone(), floor);
     let socket = tmp.join("bench.sock");
     let running = start_app(
         shared.clone(),
@@ -283,11 +293,9 @@ pub fn run(a: ServeBenchArgs) -> anyhow::Result<()> {
     let n = a.requests;
     let mut latency = Vec::new();
     let mut t = tcp(addr)?;
-    let floor_tcp = time_requests(&mut t, "/floor", &bodies, n)?;
-    let act_tcp = time_requests(&mut t, "/v1/act", &bodies, n)?;
+    let [floor_tcp, act_tcp] = time_requests(&mut t, ["/floor", "/v1/act"], &bodies, n)?;
     let mut u = Conn::new(UnixStream::connect(&socket)?);
-    let floor_unix = time_requests(&mut u, "/floor", &bodies, n)?;
-    let act_unix = time_requests(&mut u, "/v1/act", &bodies, n)?;
+    let [floor_unix, act_unix] = time_requests(&mut u, ["/floor", "/v1/act"], &bodies, n)?;
     // The engine alone, on the same rows.
     let mut policy = Policy::load(
         &std::fs::read(a.state.state.join("current/model.tflite"))?,

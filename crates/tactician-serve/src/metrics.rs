@@ -17,10 +17,10 @@ use crate::sysfs::{CONDITIONS, Sysfs};
 /// Labels of a request counter.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
-    /// `act`, `act_batch`, `battle_result`, `healthz`, `metrics`.
-    pub endpoint: String,
+    /// `act`, `act_batch`, `battle_result`, `healthz`, `metrics`, `logs`, `log_file`, `other`.
+    pub endpoint: &'static str,
     /// The HTTP status code.
-    pub code: String,
+    pub code: u16,
 }
 
 /// Labels of an error counter.
@@ -28,7 +28,7 @@ pub struct RequestLabels {
 pub struct ErrorLabels {
     /// What went wrong: `bad_json`, `bad_features`, `no_legal_action`, `bad_state`,
     /// `no_model`, `too_large`, `model`.
-    pub kind: String,
+    pub kind: &'static str,
 }
 
 /// Labels of a decision latency sample.
@@ -36,7 +36,7 @@ pub struct ErrorLabels {
 pub struct LatencyLabels {
     /// Whether the firmware reported the CPU slowed (capped, throttled or at its soft
     /// temperature limit) when the sample was taken: such samples are counted apart.
-    pub throttled: String,
+    pub throttled: bool,
 }
 
 /// Labels naming a model version.
@@ -300,30 +300,22 @@ impl Metrics {
     }
 
     /// Counts a request.
-    pub fn request(&self, endpoint: &str, code: u16, seconds: f64) {
-        let labels = RequestLabels {
-            endpoint: endpoint.to_string(),
-            code: code.to_string(),
-        };
+    pub fn request(&self, endpoint: &'static str, code: u16, seconds: f64) {
+        // Static label values: no allocation per request.
+        let labels = RequestLabels { endpoint, code };
         self.requests.get_or_create(&labels).inc();
         self.request_seconds.get_or_create(&labels).observe(seconds);
     }
 
     /// Counts a refused request.
-    pub fn error(&self, kind: &str) {
-        self.errors
-            .get_or_create(&ErrorLabels {
-                kind: kind.to_string(),
-            })
-            .inc();
+    pub fn error(&self, kind: &'static str) {
+        self.errors.get_or_create(&ErrorLabels { kind }).inc();
     }
 
     /// Records one decision's latency.
     pub fn decision(&self, seconds: f64, throttled: bool) {
         self.decision_seconds
-            .get_or_create(&LatencyLabels {
-                throttled: throttled.to_string(),
-            })
+            .get_or_create(&LatencyLabels { throttled })
             .observe(seconds);
     }
 

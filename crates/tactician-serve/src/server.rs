@@ -338,7 +338,7 @@ fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
 /// Runs a handler's body: counts the request, its latency and its error kind.
 fn answer(
     shared: &Shared,
-    endpoint: &str,
+    endpoint: &'static str,
     start: Instant,
     result: std::result::Result<Response, ApiError>,
 ) -> Response {
@@ -825,6 +825,12 @@ async fn deadline(
 
 /// The API's routes.
 pub fn router(shared: Arc<Shared>) -> Router {
+    router_with(shared, Router::new())
+}
+
+/// The API's routes and `extra` (a benchmark's constant answer), all behind the same body
+/// limit and deadline.
+pub fn router_with(shared: Arc<Shared>, extra: Router<Arc<Shared>>) -> Router {
     let limit = shared.config.max_body_bytes;
     Router::new()
         .route("/v1/act", post(act))
@@ -834,6 +840,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/logs/{name}", get(log_file))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .merge(extra)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn_with_state(
