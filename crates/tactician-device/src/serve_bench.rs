@@ -67,6 +67,9 @@ struct Report {
     /// `/v1/act` p50 over the floor's p50, TCP and Unix socket.
     model_over_floor_tcp: f64,
     model_over_floor_unix: f64,
+    /// The same with binary rows.
+    model_over_floor_tcp_binary: f64,
+    model_over_floor_unix_binary: f64,
     throughput: Vec<ThroughputRow>,
     /// A separate `tactician-device serve` process: resident memory idle and after the load.
     server_rss_idle_bytes: Option<u64>,
@@ -85,12 +88,13 @@ fn percentiles(mut v: Vec<f64>) -> (f64, f64) {
 fn time_requests<S: Read + Write>(
     conn: &mut Conn<S>,
     paths: [&str; 2],
+    content_type: &str,
     bodies: &[Vec<u8>],
     n: usize,
 ) -> anyhow::Result<[(f64, f64); 2]> {
     for b in bodies.iter().cycle().take(n / 10 + 1) {
         for path in paths {
-            conn.send("POST", path, b)?;
+            conn.send_typed("POST", path, content_type, b)?;
         }
     }
     let mut times = [Vec::with_capacity(n), Vec::with_capacity(n)];
@@ -98,7 +102,7 @@ fn time_requests<S: Read + Write>(
         // Alternate which goes first, too.
         for k in [i % 2, 1 - i % 2] {
             let t = Instant::now();
-            let (status, _) = conn.send("POST", paths[k], b)?;
+            let (status, _) = conn.send_typed("POST", paths[k], content_type, b)?;
             times[k].push(t.elapsed().as_secs_f64());
             if status != 200 {
                 bail!("{} answered {status}", paths[k]);
@@ -250,6 +254,15 @@ pub fn run(a: ServeBenchArgs) -> anyhow::Result<()> {
             })
         })
         .collect::<Result<_, _>>()?;
+    // The same rows as binary bodies: little-endian f32 features, then one byte per action.
+    let binary: Vec<Vec<u8>> = rows
+        .iter()
+        .map(|(x, l)| {
+            let mut b: Vec<u8> = x.iter().flat_map(|v| v.to_le_bytes()).collect();
+            b.extend(l.iter().map(|&f| u8::from(f)));
+            b
+        })
+        .collect();
     // The floor: the same server, the same body read, a constant answer of the same shape.
     let constant = {
         let mut conn_policy = Policy::load(
@@ -293,9 +306,14 @@ pub fn run(a: ServeBenchArgs) -> anyhow::Result<()> {
     let n = a.requests;
     let mut latency = Vec::new();
     let mut t = tcp(addr)?;
-    let [floor_tcp, act_tcp] = time_requests(&mut t, ["/floor", "/v1/act"], &bodies, n)?;
+    let pair = ["/floor", "/v1/act"];
+    let json_type = "application/json";
+    let bin_type = tactician_serve::server::BINARY_ROW;
+    let [floor_tcp, act_tcp] = time_requests(&mut t, pair, json_type, &bodies, n)?;
+    let [floor_tcp_bin, act_tcp_bin] = time_requests(&mut t, pair, bin_type, &binary, n)?;
     let mut u = Conn::new(UnixStream::connect(&socket)?);
-    let [floor_unix, act_unix] = time_requests(&mut u, ["/floor", "/v1/act"], &bodies, n)?;
+    let [floor_unix, act_unix] = time_requests(&mut u, pair, json_type, &bodies, n)?;
+    let [floor_unix_bin, act_unix_bin] = time_requests(&mut u, pair, bin_type, &binary, n)?;
     // The engine alone, on the same rows.
     let mut policy = Policy::load(
         &std::fs::read(a.state.state.join("current/model.tflite"))?,
@@ -314,6 +332,10 @@ pub fn run(a: ServeBenchArgs) -> anyhow::Result<()> {
         ("TCP: /v1/act", act_tcp),
         ("Unix socket: constant answer (floor)", floor_unix),
         ("Unix socket: /v1/act", act_unix),
+        ("TCP: floor, binary row", floor_tcp_bin),
+        ("TCP: /v1/act, binary row", act_tcp_bin),
+        ("Unix socket: floor, binary row", floor_unix_bin),
+        ("Unix socket: /v1/act, binary row", act_unix_bin),
     ] {
         latency.push(LatencyRow {
             what,
@@ -336,6 +358,8 @@ pub fn run(a: ServeBenchArgs) -> anyhow::Result<()> {
         model_version: model.version.clone(),
         model_over_floor_tcp: act_tcp.0 / floor_tcp.0,
         model_over_floor_unix: act_unix.0 / floor_unix.0,
+        model_over_floor_tcp_binary: act_tcp_bin.0 / floor_tcp_bin.0,
+        model_over_floor_unix_binary: act_unix_bin.0 / floor_unix_bin.0,
         latency,
         throughput: rows_out,
         server_rss_idle_bytes: idle,
@@ -356,10 +380,13 @@ pub fn run(a: ServeBenchArgs) -> anyhow::Result<()> {
         ));
     }
     text.push_str(&format!(
-        "\nThe model adds {:+.1}% to the floor's p50 over TCP, {:+.1}% over the Unix socket.\n\n\
+        "\nThe model adds {:+.1}% to the floor's p50 over TCP, {:+.1}% over the Unix socket \
+         (JSON rows); {:+.1}% and {:+.1}% with binary rows.\n\n\
          | clients | /v1/act per second | floor per second |\n|---:|---:|---:|\n",
         100.0 * (report.model_over_floor_tcp - 1.0),
-        100.0 * (report.model_over_floor_unix - 1.0)
+        100.0 * (report.model_over_floor_unix - 1.0),
+        100.0 * (report.model_over_floor_tcp_binary - 1.0),
+        100.0 * (report.model_over_floor_unix_binary - 1.0)
     ));
     for r in &report.throughput {
         text.push_str(&format!(

@@ -37,7 +37,7 @@ impl<S: Read + Write> Conn<S> {
         self.reader.get_mut()
     }
 
-    /// Sends `method path` with `body` (a JSON body when not empty); returns the status and the
+    /// Sends `method path` with a JSON `body` (none when empty); returns the status and the
     /// answer's body.
     pub fn send(
         &mut self,
@@ -45,10 +45,22 @@ impl<S: Read + Write> Conn<S> {
         path: &str,
         body: &[u8],
     ) -> std::io::Result<(u16, Vec<u8>)> {
+        self.send_typed(method, path, "application/json", body)
+    }
+
+    /// Sends `method path` with `body` of `content_type`; returns the status and the answer's
+    /// body.
+    pub fn send_typed(
+        &mut self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> std::io::Result<(u16, Vec<u8>)> {
         self.head.clear();
         write!(
             self.head,
-            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: {content_type}\r\n\
              Content-Length: {}\r\n\r\n",
             body.len()
         )?;

@@ -399,16 +399,71 @@ fn model_error(e: Error) -> ApiError {
     ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "model", e.to_string())
 }
 
+/// The content type of a binary `/v1/act` body: the features as little-endian `f32`s, then one
+/// byte (0 or 1) per action for the legal mask.
+pub const BINARY_ROW: &str = "application/octet-stream";
+
+/// A binary row's features and mask, checked against the model's sizes.
+fn binary_row(
+    bytes: &[u8],
+    m: &ActiveModel,
+) -> std::result::Result<(Vec<f32>, Vec<bool>), ApiError> {
+    let want = 4 * m.features + m.actions;
+    if bytes.len() != want {
+        return Err(ApiError::bad(
+            "bad_features",
+            format!(
+                "a binary row is {want} bytes for the model in service ({} features as \
+                 little-endian f32, then {} legal flags), not {}",
+                m.features,
+                m.actions,
+                bytes.len()
+            ),
+        ));
+    }
+    let (xb, lb) = bytes.split_at(4 * m.features);
+    let x: Vec<f32> = xb
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    if let Some(b) = lb.iter().find(|&&b| b > 1) {
+        return Err(ApiError::bad(
+            "bad_mask",
+            format!("a legal flag is {b}, expected 0 or 1"),
+        ));
+    }
+    let req = ActRequest {
+        features: Some(x),
+        legal: Some(lb.iter().map(|&b| b == 1).collect()),
+        ..ActRequest::default()
+    };
+    input(&req, m.features, m.actions, &m.encoder_hash)
+        .map_err(|(kind, msg)| ApiError::bad(kind, msg))
+}
+
 async fn act(
     State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
     bytes: std::result::Result<Bytes, BytesRejection>,
 ) -> Response {
     let start = Instant::now();
+    let binary = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(BINARY_ROW));
     let result = (|| {
-        let req: ActRequest = body(bytes)?;
-        let m = model(&shared)?;
-        let (x, legal) = input(&req, m.features, m.actions, &m.encoder_hash)
-            .map_err(|(kind, msg)| ApiError::bad(kind, msg))?;
+        let (req, x, legal, m) = if binary {
+            let m = model(&shared)?;
+            let raw = bytes.map_err(|e| ApiError::new(e.status(), "bad_body", e.body_text()))?;
+            let (x, legal) = binary_row(&raw, &m)?;
+            (ActRequest::default(), x, legal, m)
+        } else {
+            let req: ActRequest = body(bytes)?;
+            let m = model(&shared)?;
+            let (x, legal) = input(&req, m.features, m.actions, &m.encoder_hash)
+                .map_err(|(kind, msg)| ApiError::bad(kind, msg))?;
+            (req, x, legal, m)
+        };
         let out = m
             .with_policy(|p| {
                 let t = Instant::now();

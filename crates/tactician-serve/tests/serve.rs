@@ -167,6 +167,29 @@ fn decisions_equal_the_runtimes_over_tcp_and_the_unix_socket() {
         assert_eq!(batch["decisions"][i]["action"], one["action"], "{i}");
     }
 
+    // A binary row (little-endian f32 features, one byte per action) decides the same.
+    for (b, r) in battles.iter().zip(batch["decisions"].as_array().unwrap()) {
+        let (x, legal) = features_of(b);
+        let mut row: Vec<u8> = x.iter().flat_map(|v| v.to_le_bytes()).collect();
+        row.extend(legal.iter().map(|&l| u8::from(l)));
+        let (status, answer) = c
+            .conn
+            .send_typed("POST", "/v1/act", tactician_serve::server::BINARY_ROW, &row)
+            .unwrap();
+        let answer: Value = serde_json::from_slice(&answer).unwrap();
+        assert_eq!((status, &answer["action"]), (200, &r["action"]), "{answer}");
+        row.pop();
+        let (status, answer) = c
+            .conn
+            .send_typed("POST", "/v1/act", tactician_serve::server::BINARY_ROW, &row)
+            .unwrap();
+        let answer: Value = serde_json::from_slice(&answer).unwrap();
+        assert_eq!(
+            (status, answer["kind"].as_str()),
+            (400, Some("bad_features"))
+        );
+    }
+
     // The Unix socket serves the same.
     let s = UnixStream::connect(state.join("serve.sock")).unwrap();
     let mut u = Client { conn: Conn::new(s) };
