@@ -154,6 +154,91 @@ mod tests {
     use super::*;
 
     #[test]
+    fn files_rotate_at_the_limit_not_before() {
+        let tmp = tempfile::tempdir().unwrap();
+        // Two 10-byte lines fill a 20-byte file exactly; the third starts the next file.
+        let log = BattleLog::new(tmp.path(), 20, 1000);
+        for i in 0..3 {
+            log.append(format!("{{\"b\":{i:03}}}").as_bytes()).unwrap();
+        }
+        let files = parts(log.dir());
+        let sizes: Vec<u64> = files.iter().map(|(_, n)| *n).collect();
+        assert_eq!(sizes, vec![20, 10], "{files:?}");
+        // A total exactly at the bound keeps every file.
+        let log = BattleLog::new(&tmp.path().join("b"), 10, 20);
+        log.append(b"{\"b\":000}").unwrap();
+        log.append(b"{\"b\":001}").unwrap();
+        assert_eq!(parts(log.dir()).len(), 2);
+        log.append(b"{\"b\":002}").unwrap();
+        let names: Vec<String> = parts(log.dir())
+            .iter()
+            .map(|(p, _)| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["part-00001.jsonl", "part-00002.jsonl"]);
+        // Other files in the folder are not logs.
+        std::fs::write(log.dir().join("notes.jsonl"), "x\n").unwrap();
+        std::fs::write(log.dir().join("part-00009.jsonl.tmp"), "x\n").unwrap();
+        assert_eq!(parts(log.dir()).len(), 2);
+    }
+
+    #[test]
+    fn limits_hold_at_their_edges() {
+        let tmp = tempfile::tempdir().unwrap();
+        // The newline counts: at 19 bytes, two 10-byte lines do not share a file.
+        let log = BattleLog::new(&tmp.path().join("a"), 19, 1000);
+        log.append(b"{\"b\":000}").unwrap();
+        log.append(b"{\"b\":001}").unwrap();
+        let sizes: Vec<u64> = parts(log.dir()).iter().map(|(_, n)| *n).collect();
+        assert_eq!(sizes, vec![10, 10]);
+        // A record larger than a file's limit is kept whole in the first file, never dropped.
+        let log = BattleLog::new(&tmp.path().join("b"), 5, 5);
+        log.append(b"{\"big\":12345}").unwrap();
+        let files = parts(log.dir());
+        assert_eq!(files.len(), 1);
+        assert!(files[0].0.ends_with("part-00000.jsonl"), "{files:?}");
+        // Restarted with a smaller bound: as many old files go as needed.
+        let dir = tmp.path().join("c");
+        let log = BattleLog::new(&dir, 10, 1000);
+        for i in 0..4 {
+            log.append(format!("{{\"b\":{i:03}}}").as_bytes()).unwrap();
+        }
+        let log = BattleLog::new(&dir, 10, 10);
+        log.append(b"{\"b\":004}").unwrap();
+        let files = parts(log.dir());
+        assert_eq!(files.len(), 1, "{files:?}");
+        assert_eq!(
+            std::fs::read_to_string(&files[0].0).unwrap(),
+            "{\"b\":004}\n"
+        );
+        // A file that is one torn line and nothing else is emptied by the repair.
+        let log = BattleLog::new(&tmp.path().join("d"), 1000, 1000);
+        std::fs::create_dir_all(log.dir()).unwrap();
+        std::fs::write(log.dir().join("part-00000.jsonl"), b"{\"torn").unwrap();
+        log.append(b"{\"b\":1}").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(log.dir().join("part-00000.jsonl")).unwrap(),
+            "{\"b\":1}\n"
+        );
+    }
+
+    #[test]
+    fn a_long_torn_line_is_cut_back_to_the_last_record() {
+        let tmp = tempfile::tempdir().unwrap();
+        let log = BattleLog::new(tmp.path(), 1 << 30, 1 << 30);
+        log.append(b"{\"first\":1}").unwrap();
+        let path = parts(log.dir())[0].0.clone();
+        // A torn line longer than the repair's read block.
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(&vec![b'x'; 200 * 1024]).unwrap();
+        drop(f);
+        log.append(b"{\"second\":2}").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "{\"first\":1}\n{\"second\":2}\n"
+        );
+    }
+
+    #[test]
     fn appends_rotate_stay_bounded_and_repair_a_torn_line() {
         let tmp = tempfile::tempdir().unwrap();
         let log = BattleLog::new(tmp.path(), 100, 250);
@@ -187,6 +272,10 @@ mod tests {
             .map(|(p, _)| String::from_utf8(std::fs::read(p).unwrap()).unwrap())
             .collect();
         assert!(!text.contains("\"battle\":10"), "{text}");
+        assert!(
+            text.contains("{\"battle\":9,"),
+            "a complete record was lost: {text}"
+        );
         assert!(text.ends_with("{\"battle\":11}\n"));
         for line in text.lines() {
             serde_json::from_str::<serde_json::Value>(line).unwrap();

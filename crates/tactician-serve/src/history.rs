@@ -184,7 +184,7 @@ mod tests {
             rss_bytes: Some(8 << 20),
             cpu_percent: Some(3.0),
             temperature_c: Some(50.0),
-            throttled: Some(unix % 2 == 0),
+            throttled: Some(unix % 3 == 0),
         }
     }
 
@@ -213,9 +213,12 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("300 decisions, 30 refused requests, throttled in 15"),
+            text.contains("300 decisions, 30 refused requests, throttled in 10"),
             "{text}"
         );
+        assert!(text.contains("resident memory: 8.0 MiB now"), "{text}");
+        assert!(text.contains(" s ago: message 29 (bad_json)"), "{text}");
+        assert!(now() > 1_600_000_000, "the clock reads {}", now());
         assert_eq!(ServeStatus::load(&tmp.path().join("nothing")), None);
     }
 }

@@ -178,6 +178,31 @@ mod tests {
     }
 
     #[test]
+    fn only_capping_throttling_or_the_soft_limit_now_slow_the_cpu() {
+        assert!(!Throttled(0).slowed_now());
+        // Under-voltage alone, or anything only since boot, does not.
+        assert!(!Throttled(0x1).slowed_now());
+        assert!(!Throttled(0xF_0000).slowed_now());
+        for bit in 1..4 {
+            assert!(Throttled(1 << bit).slowed_now(), "bit {bit}");
+        }
+    }
+
+    #[test]
+    fn process_figures_are_read_from_a_fake_proc() {
+        let tmp = tempfile::tempdir().unwrap();
+        let proc_self = tmp.path().join("proc/self");
+        std::fs::create_dir_all(&proc_self).unwrap();
+        std::fs::write(proc_self.join("status"), "Name:\tx\nVmRSS:\t  2048 kB\n").unwrap();
+        // pid (comm with spaces) state, then fields 4..: utime is the 14th field, stime the 15th.
+        let stat = "42 (a b) S 1 2 3 4 5 6 7 8 9 10 250 50 0 0 20 0 1 0 100 0 0";
+        std::fs::write(proc_self.join("stat"), stat).unwrap();
+        let p = Sysfs::new(tmp.path()).process();
+        assert_eq!(p.resident_bytes, Some(2048 * 1024));
+        assert_eq!(p.cpu_seconds, Some(3.0));
+    }
+
+    #[test]
     fn this_process_is_measured_on_linux() {
         let p = Sysfs::new(Path::new("/")).process();
         assert!(p.resident_bytes.is_some_and(|b| b > 1 << 20), "{p:?}");
