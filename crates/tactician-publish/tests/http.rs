@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use tactician_agent::fs::OsFs;
-use tactician_agent::{AgentConfig, Error, Outcome};
+use tactician_agent::{AgentConfig, Outcome};
 
 fn python() -> Option<PathBuf> {
     let py = std::env::var_os("TACTICIAN_PYTHON").map_or_else(|| "python3".into(), PathBuf::from);
@@ -84,28 +84,6 @@ fn target_file(repo: &Path, suffix: &str) -> PathBuf {
         .unwrap_or_else(|| panic!("no target {suffix}"))
 }
 
-/// An update that must be refused with a reason holding one of `words`; the model stays.
-fn refused(s: &Setup, words: &[&str]) {
-    let before = assert_consistent(&s.state);
-    let reason = match s.update() {
-        Err(e @ (Error::Repository { .. } | Error::Rejected { .. } | Error::Invalid { .. })) => {
-            e.to_string()
-        }
-        Err(e) => panic!("an error that is no refusal: {e:?}"),
-        Ok(Outcome::Refused { reason, .. }) => reason,
-        Ok(other) => panic!("not refused: {other:?}"),
-    };
-    assert!(
-        words.iter().any(|w| reason.contains(w)),
-        "the reason names none of {words:?}: {reason}"
-    );
-    assert_eq!(
-        assert_consistent(&s.state),
-        before,
-        "the active model moved"
-    );
-}
-
 #[test]
 fn the_agent_updates_over_http_and_refuses_what_does_not_verify() {
     let Some(py) = python() else { return };
@@ -130,11 +108,11 @@ fn the_agent_updates_over_http_and_refuses_what_does_not_verify() {
     let mut flipped = good.clone();
     flipped[good.len() / 2] ^= 1;
     std::fs::write(&model, &flipped).unwrap();
-    refused(&s, &["hash", "Hash"]);
+    expect_refused(&s, &["hash", "Hash"]);
     let mut long = good.clone();
     long.extend(std::iter::repeat_n(b'x', 1 << 20));
     std::fs::write(&model, &long).unwrap();
-    refused(&s, &["exceeded"]);
+    expect_refused(&s, &["exceeded"]);
 
     // Served intact, it installs.
     std::fs::write(&model, &good).unwrap();

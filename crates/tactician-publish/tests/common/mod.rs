@@ -225,3 +225,35 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Runs the device agent, opened afresh (as after a restart), and checks that it refuses: an
+/// error of the repository or a refusal, whose message names one of `words`; the active model
+/// is the one before, consistent, and nothing is left in staging. Returns the message.
+pub fn expect_refused(s: &Setup, words: &[&str]) -> String {
+    let before = assert_consistent(&s.state);
+    assert!(
+        before.is_some(),
+        "attacks run against a device with a model"
+    );
+    let reason = match s.update() {
+        Err(
+            e @ (tactician_agent::Error::Repository { .. }
+            | tactician_agent::Error::Rejected { .. }
+            | tactician_agent::Error::Invalid { .. }),
+        ) => e.to_string(),
+        Err(e) => panic!("an error that is no refusal: {e:?}"),
+        Ok(Outcome::Refused { reason, .. }) => reason,
+        Ok(other) => panic!("the attack was not refused: {other:?}"),
+    };
+    assert!(
+        words.iter().any(|w| reason.contains(w)),
+        "the reason names none of {words:?}: {reason}"
+    );
+    assert_eq!(
+        assert_consistent(&s.state),
+        before,
+        "the active model moved"
+    );
+    eprintln!("refused: {reason}");
+    reason
+}
