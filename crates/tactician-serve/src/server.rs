@@ -198,7 +198,9 @@ impl Shared {
                 }
             }
         }
-        let throttled = self.sysfs.throttled().is_some_and(|t| t.slowed_now());
+        // Read once per look: the flag for latency samples, and the history's sample.
+        let slowed = self.sysfs.throttled().map(|t| t.slowed_now());
+        let throttled = slowed == Some(true);
         self.throttled.store(throttled, Ordering::Relaxed);
         let p50 = self.recent.lock().ok().and_then(|r| {
             let mut v: Vec<f64> = r.iter().copied().collect();
@@ -209,7 +211,7 @@ impl Shared {
             Some(v[v.len() / 2])
         });
         let baseline = self.current.get().and_then(|m| m.baseline_p50_us);
-        self.sample(p50);
+        self.sample(p50, slowed);
         if let Some(p50) = p50 {
             self.metrics.recent_p50.set(p50);
             let degraded =
@@ -218,8 +220,9 @@ impl Shared {
         }
     }
 
-    /// Takes a sample of the history when one is due, and writes the status file.
-    fn sample(&self, p50: Option<f64>) {
+    /// Takes a sample of the history when one is due (`slowed`: the firmware flags this look
+    /// read), and writes the status file.
+    fn sample(&self, p50: Option<f64>, slowed: Option<bool>) {
         let Ok(mut last) = self.last_sample.lock() else {
             return;
         };
@@ -260,7 +263,7 @@ impl Shared {
             rss_bytes: process.resident_bytes,
             cpu_percent,
             temperature_c,
-            throttled: self.sysfs.throttled().map(|t| t.slowed_now()),
+            throttled: slowed,
         };
         let Ok(mut status) = self.status.lock() else {
             return;
